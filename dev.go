@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"mfaportal/auth0emu"
+	"mfaportal/config"
+)
+
+// runDev runs the portal against an in-process emulated Auth0 tenant with
+// demo users: one command, no environment, fresh random keys every start.
+func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("mfaportal dev", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback)")
+	tenantAddr := fs.String("tenant-addr", "127.0.0.1:9010", "emulated tenant address (loopback)")
+	usersFile := fs.String("users", "", "JSON file of users (default: built-in demo users)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	for _, a := range []string{*addr, *tenantAddr} {
+		if err := auth0emu.CheckLoopback(a); err != nil {
+			return fmt.Errorf("dev: %w", err)
+		}
+	}
+	users, err := loadUsers(*usersFile)
+	if err != nil {
+		return err
+	}
+	tenantLn, err := net.Listen("tcp", *tenantAddr)
+	if err != nil {
+		return fmt.Errorf("dev: emulated tenant: %w", err)
+	}
+	defer tenantLn.Close()
+	portalLn, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("dev: portal: %w", err)
+	}
+	defer portalLn.Close()
+
+	tenantURL := "http://" + tenantLn.Addr().String()
+	portalURL := "http://" + portalLn.Addr().String()
+	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Users: users})
+	if err != nil {
+		return err
+	}
+	tenant.AddRedirectURI(portalURL + "/callback")
+	tenant.AddLogoutURL(portalURL + "/signed-out")
+
+	env := map[string]string{
+		"LISTEN_ADDR":             portalLn.Addr().String(),
+		"PUBLIC_URL":              portalURL,
+		"AUTH0_DOMAIN":            tenantURL,
+		"AUTH0_CLIENT_ID":         tenant.WebClient().ID,
+		"AUTH0_CLIENT_SECRET":     tenant.WebClient().Secret,
+		"AUTH0_M2M_CLIENT_ID":     tenant.M2MClient().ID,
+		"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
+		"SESSION_KEYS":            randomKey(),
+		"LOG_FORMAT":              "text",
+	}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] }, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	logger := newLogger(cfg, stdout)
+	portal, err := newPortal(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	printDevBanner(stdout, portalURL, tenant, users)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant"))) })
+	g.Go(func() error { return serve(ctx, portalLn, portal, logger) })
+	return g.Wait()
+}
+
+// runEmulator runs the emulated tenant alone, e.g. for a portal started with
+// its own environment.
+func runEmulator(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("mfaportal emulator", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:9010", "listen address")
+	usersFile := fs.String("users", "", "JSON file of users (default: built-in demo users)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback address (it is a test double: never expose it)")
+	redirect := fs.String("redirect-uri", "http://127.0.0.1:8080/callback", "the portal's callback URL to register")
+	logoutURL := fs.String("logout-url", "http://127.0.0.1:8080/signed-out", "the portal's sign-out return URL to register")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if !*allowRemote {
+		if err := auth0emu.CheckLoopback(*addr); err != nil {
+			return fmt.Errorf("emulator: %w (pass -allow-remote to override; it is a test double)", err)
+		}
+	}
+	users, err := loadUsers(*usersFile)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: "http://" + ln.Addr().String(), Users: users})
+	if err != nil {
+		return err
+	}
+	tenant.AddRedirectURI(*redirect)
+	tenant.AddLogoutURL(*logoutURL)
+	web, m2m := tenant.WebClient(), tenant.M2MClient()
+	fmt.Fprintf(stdout, "Emulated Auth0 tenant (a test double, not Auth0)\n  issuer:            %s\n  web app:           AUTH0_CLIENT_ID=%s AUTH0_CLIENT_SECRET=%s\n  M2M app:           AUTH0_M2M_CLIENT_ID=%s AUTH0_M2M_CLIENT_SECRET=%s\n  callback allowed:  %s\n\n",
+		tenant.Issuer(), web.ID, web.Secret, m2m.ID, m2m.Secret, *redirect)
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	return serve(ctx, ln, tenant, logger)
+}
+
+func loadUsers(path string) ([]auth0emu.User, error) {
+	if path == "" {
+		return auth0emu.DemoUsers(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	users, err := auth0emu.LoadUsers(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return users, nil
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func printDevBanner(w io.Writer, portalURL string, tenant *auth0emu.Tenant, users []auth0emu.User) {
+	fmt.Fprintf(w, "\n  mfaportal (development, on an EMULATED Auth0 tenant at %s)\n\n", tenant.Issuer())
+	fmt.Fprintf(w, "  Open %s\n\n  Demo accounts:\n", portalURL)
+	for _, u := range users {
+		fmt.Fprintf(w, "    %-28s password %-18s", u.Email, u.Password)
+		for _, f := range u.Factors {
+			if f.Type == "totp" && f.Secret != "" && (f.Active == nil || *f.Active) {
+				fmt.Fprintf(w, " TOTP secret %s", f.Secret)
+				break
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\n  Codes for SMS, voice and email are shown on the emulator's page; nothing is sent.")
+	fmt.Fprintln(w)
+}

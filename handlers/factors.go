@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"mfaportal/mfaapi"
+	"mfaportal/views"
+)
+
+// Flash message keys kept in the session for the next page.
+const (
+	flashRemoved        = "removed"
+	flashAlreadyRemoved = "already_removed"
+)
+
+// handleFactors handles "GET /factors".
+func (p *portal) handleFactors(c echo.Context) error {
+	sess := p.sessionFromContext(c)
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	if err != nil {
+		return err
+	}
+	pg := p.page(c, "Your sign-in methods", sess)
+	pg.Flash = p.takeFlash(c, sess)
+	if pg.Flash == nil && c.QueryParam("saved") == "1" {
+		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: "Your new recovery code is ready to use. Keep it somewhere safe."}
+	}
+	groups := groupFactors(auths)
+	page := views.FactorsPage{Page: pg}
+	for _, g := range groups {
+		page.Factors = append(page.Factors, factorView(g))
+	}
+	return p.render(c, http.StatusOK, pg, views.Factors(page))
+}
+
+// takeFlash returns the session's one-time message and clears it.
+func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
+	if sess.Flash == "" {
+		return nil
+	}
+	var f *views.Flash
+	switch sess.Flash {
+	case flashRemoved:
+		f = &views.Flash{Kind: views.FlashSuccess, Text: "Removed: " + sess.FlashArg + "."}
+	case flashAlreadyRemoved:
+		f = &views.Flash{Kind: views.FlashInfo, Text: sess.FlashArg + " was already removed."}
+	}
+	sess.Flash, sess.FlashArg = "", ""
+	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+		return nil
+	}
+	return f
+}
+
+// factorFromRequest reads and checks the :id path parameter, then finds its
+// group in a fresh list from Auth0 (never trusting what the page once showed).
+func (p *portal) factorFromRequest(c echo.Context, sess *userSession) (factorGroup, []factorGroup, error) {
+	id, err := url.PathUnescape(c.Param("id"))
+	if err != nil || !validAuthenticatorID(id) {
+		return factorGroup{}, nil, errBadFactorID
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	if err != nil {
+		return factorGroup{}, nil, err
+	}
+	groups := groupFactors(auths)
+	g, ok := findGroup(groups, id)
+	if !ok {
+		return factorGroup{}, groups, errFactorGone
+	}
+	return g, groups, nil
+}
+
+func notDeletableError(g factorGroup) error {
+	if g.Kind == kindRecovery {
+		return errRecoveryNotDeletable
+	}
+	return errEmailNotDeletable
+}
+
+// handleDeleteConfirm handles "GET /factors/:id/delete": it says exactly what
+// will go, twin included, and warns about removing the last method.
+func (p *portal) handleDeleteConfirm(c echo.Context) error {
+	sess := p.sessionFromContext(c)
+	g, groups, err := p.factorFromRequest(c, sess)
+	if err != nil {
+		return err
+	}
+	if !g.deletable() {
+		return notDeletableError(g)
+	}
+	pg := p.page(c, "Remove a sign-in method", sess)
+	view := factorView(g)
+	page := views.DeletePage{
+		Page:      pg,
+		Factor:    view,
+		Removes:   removesOf(g),
+		ActionURL: "/factors/" + url.PathEscape(g.DeleteID) + "/delete",
+		IsLast:    countDeletable(groups) == 1,
+	}
+	return p.render(c, http.StatusOK, pg, views.DeleteConfirm(page))
+}
+
+// handleDelete handles "POST /factors/:id/delete". It deletes one id; Auth0
+// removes the twin. It shows success only once Auth0 has said so.
+func (p *portal) handleDelete(c echo.Context) error {
+	sess := p.sessionFromContext(c)
+	g, _, err := p.factorFromRequest(c, sess)
+	if errors.Is(err, errFactorGone) {
+		return p.flashAndList(c, sess, flashAlreadyRemoved, "This sign-in method")
+	}
+	if err != nil {
+		return err
+	}
+	if !g.deletable() {
+		return notDeletableError(g)
+	}
+	label := factorView(g).Label
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
+	switch {
+	case err == nil:
+		p.log.Info("factor removed", "request_id", requestID(c), "sub", sess.Sub, "factor_type", kindName(g.Kind))
+		return p.flashAndList(c, sess, flashRemoved, label)
+	case errors.Is(err, mfaapi.ErrNotFound):
+		return p.flashAndList(c, sess, flashAlreadyRemoved, label)
+	case g.Kind == kindEmail && (errors.Is(err, mfaapi.ErrBadRequest) || errors.Is(err, mfaapi.ErrForbidden)):
+		// Auth0 refuses to delete an email it lists only because it is verified.
+		return errEmailNotDeletable
+	}
+	return err
+}
+
+func (p *portal) flashAndList(c echo.Context, sess *userSession, key, arg string) error {
+	sess.Flash, sess.FlashArg = key, arg
+	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+		return err
+	}
+	return p.redirectSeeOther(c, "/factors")
+}
+
+// factorView is how a group reads to a person.
+func factorView(g factorGroup) views.Factor {
+	f := views.Factor{TestID: "factor-" + kindName(g.Kind)}
+	if g.deletable() {
+		f.DeleteURL = "/factors/" + url.PathEscape(g.DeleteID) + "/delete"
+	}
+	switch g.Kind {
+	case kindApp:
+		f.Icon, f.Label = views.IconApp, "Authenticator app"
+		f.Detail = "One-time codes from an app such as Google Authenticator"
+	case kindGuardian:
+		f.Icon = views.IconGuardian
+		f.Label = "Guardian app (push notifications and one-time codes)"
+		if len(g.MemberIDs) == 1 {
+			f.Label = "Guardian app (push notifications)"
+		}
+		if g.Name != "" {
+			f.Detail = g.Name
+		}
+	case kindPhone:
+		f.Icon = views.IconPhone
+		f.Label = "Phone " + maskedForDisplay(g.Name) + " (" + channelsText(g.Channels) + ")"
+	case kindEmail:
+		f.Icon = views.IconEmail
+		f.Label = "Email " + maskedForDisplay(g.Name)
+		if g.VerifiedOnly {
+			f.Note = "Your account's verified email. It can't be removed here."
+		}
+	case kindRecovery:
+		f.Icon, f.Label = views.IconRecovery, "Recovery code"
+		f.Note = "For when you can't use your other methods. It can be replaced, not removed."
+		f.ActionURL, f.ActionText = "/recovery-code", "Get a new code"
+	default:
+		f.Icon, f.Label = views.IconOther, "Other sign-in method"
+	}
+	return f
+}
+
+// removesOf lists everything that goes when g is removed.
+func removesOf(g factorGroup) []string {
+	switch g.Kind {
+	case kindGuardian:
+		out := []string{"Push notifications from the Guardian app"}
+		if len(g.MemberIDs) > 1 {
+			out = append(out, "One-time codes from the same Guardian app")
+		}
+		return out
+	case kindPhone:
+		phone := maskedForDisplay(g.Name)
+		var out []string
+		for _, ch := range g.Channels {
+			if ch == "sms" {
+				out = append(out, "Text messages to "+phone)
+			} else {
+				out = append(out, "Voice calls to "+phone)
+			}
+		}
+		return out
+	}
+	return []string{factorView(g).Label}
+}
+
+func channelsText(chs []string) string {
+	switch strings.Join(chs, ",") {
+	case "sms":
+		return "text messages"
+	case "voice":
+		return "voice calls"
+	}
+	return "text and voice"
+}
+
+func kindName(k factorKind) string {
+	switch k {
+	case kindApp:
+		return "app"
+	case kindGuardian:
+		return "guardian"
+	case kindPhone:
+		return "phone"
+	case kindEmail:
+		return "email"
+	case kindRecovery:
+		return "recovery-code"
+	}
+	return "other"
+}

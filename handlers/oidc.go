@@ -1,0 +1,241 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// clockSkew is the leeway allowed between our clock and Auth0's.
+const clockSkew = time.Minute
+
+// defaultMFATokenLifetime is what Auth0 documents for /mfa/ audience tokens;
+// used only when the token response omits expires_in.
+const defaultMFATokenLifetime = 10 * time.Minute
+
+// OIDCConfig says how to reach the tenant and who we are to it.
+type OIDCConfig struct {
+	Issuer       string // e.g. https://login.example.com/
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	MFAAudience  string        // https://{tenant}/mfa/
+	MaxAuthAge   time.Duration // sent as max_age and enforced on auth_time
+	HTTPClient   *http.Client  // with a timeout
+	Now          func() time.Time
+}
+
+// identity is what a completed sign-in yields.
+type identity struct {
+	Sub         string
+	Name        string
+	AccessToken string
+	TokenExpiry time.Time
+	AuthTime    time.Time
+}
+
+// authRequest carries what the user asked for on the way to Universal Login.
+type authRequest struct {
+	LoginHint string
+	UILocales string
+}
+
+// OIDC signs users in at Auth0 with the authorization code flow, PKCE, state
+// and nonce. Discovery happens on first use rather than at start, so the
+// portal can start (and say it is not ready) while Auth0 is unreachable.
+type OIDC struct {
+	cfg OIDCConfig
+
+	mu       sync.Mutex
+	verifier *oidc.IDTokenVerifier
+	oauth    *oauth2.Config
+	endSess  string
+}
+
+// NewOIDC returns a sign-in flow for cfg; nothing is fetched yet.
+func NewOIDC(cfg OIDCConfig) *OIDC {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &OIDC{cfg: cfg}
+}
+
+// Ready loads the issuer's discovery document if it is not loaded yet.
+func (o *OIDC) Ready(ctx context.Context) error {
+	_, _, err := o.load(ctx)
+	return err
+}
+
+func (o *OIDC) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.oauth != nil {
+		return o.oauth, o.verifier, nil
+	}
+	ctx = oidc.ClientContext(ctx, o.cfg.HTTPClient)
+	provider, err := oidc.NewProvider(ctx, o.cfg.Issuer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: discovery: %v", errSignInUnavailable, err)
+	}
+	o.verifier = provider.VerifierContext(ctx, &oidc.Config{
+		ClientID: o.cfg.ClientID,
+		// Pin RS256: Auth0 signs ID tokens with it, and accepting anything the
+		// token header names is how alg:none and HS256-with-secret attacks work.
+		SupportedSigningAlgs: []string{oidc.RS256},
+		Now:                  o.cfg.Now,
+	})
+	o.oauth = &oauth2.Config{
+		ClientID:     o.cfg.ClientID,
+		ClientSecret: o.cfg.ClientSecret,
+		RedirectURL:  o.cfg.RedirectURL,
+		Endpoint:     provider.Endpoint(),
+		Scopes:       []string{oidc.ScopeOpenID, "profile", "email", "read:authenticators", "remove:authenticators"},
+	}
+	o.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	return o.oauth, o.verifier, nil
+}
+
+// AuthCodeURL returns where to send the browser to sign in for tx.
+func (o *OIDC) AuthCodeURL(ctx context.Context, tx *loginTx, req authRequest) (string, error) {
+	oc, _, err := o.load(ctx)
+	if err != nil {
+		return "", err
+	}
+	opts := []oauth2.AuthCodeOption{
+		oauth2.S256ChallengeOption(tx.Verifier),
+		oidc.Nonce(tx.Nonce),
+		oauth2.SetAuthURLParam("audience", o.cfg.MFAAudience),
+		oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(o.cfg.MaxAuthAge/time.Second))),
+	}
+	if req.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", req.LoginHint))
+	}
+	if req.UILocales != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("ui_locales", req.UILocales))
+	}
+	return oc.AuthCodeURL(tx.State, opts...), nil
+}
+
+// Exchange redeems the code and verifies the ID token, including the checks
+// go-oidc leaves to its caller: nonce, azp and auth_time.
+func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identity, error) {
+	oc, verifier, err := o.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.cfg.HTTPClient)
+	tok, err := oc.Exchange(ctx, code, oauth2.VerifierOption(tx.Verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("%w: token endpoint said %q", errSignInRejected, re.ErrorCode)
+		}
+		return nil, fmt.Errorf("%w: token exchange: %v", errSignInUnavailable, err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return nil, fmt.Errorf("%w: no id_token in the token response", errSignInRejected)
+	}
+	idt, err := verifier.Verify(ctx, rawID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: id token: %v", errSignInRejected, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(tx.Nonce)) != 1 || tx.Nonce == "" {
+		return nil, fmt.Errorf("%w: nonce mismatch", errSignInRejected)
+	}
+	var claims struct {
+		AZP      string `json:"azp"`
+		AuthTime int64  `json:"auth_time"`
+		Name     string `json:"name"`
+		Nickname string `json:"nickname"`
+		Email    string `json:"email"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: id token claims: %v", errSignInRejected, err)
+	}
+	if err := o.checkAZP(idt.Audience, claims.AZP); err != nil {
+		return nil, err
+	}
+	authTime, err := o.checkAuthTime(claims.AuthTime)
+	if err != nil {
+		return nil, err
+	}
+	if tok.AccessToken == "" {
+		return nil, fmt.Errorf("%w: no access token", errSignInRejected)
+	}
+	expiry := tok.Expiry
+	if expiry.IsZero() {
+		expiry = o.cfg.Now().Add(defaultMFATokenLifetime)
+	}
+	name := claims.Name
+	if name == "" {
+		name = claims.Nickname
+	}
+	return &identity{
+		Sub:         idt.Subject,
+		Name:        name,
+		AccessToken: tok.AccessToken,
+		TokenExpiry: expiry,
+		AuthTime:    authTime,
+	}, nil
+}
+
+// checkAZP applies OIDC Core 3.1.3.7 (8)-(9): with several audiences the
+// authorized party must be present and be us; when present it must be us.
+func (o *OIDC) checkAZP(aud []string, azp string) error {
+	if len(aud) > 1 && azp == "" {
+		return fmt.Errorf("%w: several audiences and no azp", errSignInRejected)
+	}
+	if azp != "" && azp != o.cfg.ClientID {
+		return fmt.Errorf("%w: azp is another client", errSignInRejected)
+	}
+	if !slices.Contains(aud, o.cfg.ClientID) {
+		return fmt.Errorf("%w: aud does not name us", errSignInRejected)
+	}
+	return nil
+}
+
+// checkAuthTime requires auth_time (we always send max_age) and that the
+// authentication is no older than max_age and not in the future.
+func (o *OIDC) checkAuthTime(authTime int64) (time.Time, error) {
+	if authTime <= 0 {
+		return time.Time{}, fmt.Errorf("%w: no auth_time", errSignInRejected)
+	}
+	at := time.Unix(authTime, 0)
+	now := o.cfg.Now()
+	if at.After(now.Add(clockSkew)) {
+		return time.Time{}, fmt.Errorf("%w: auth_time in the future", errSignInRejected)
+	}
+	if now.Sub(at) > o.cfg.MaxAuthAge+clockSkew {
+		return time.Time{}, fmt.Errorf("%w: authentication older than max_age", errSignInRejected)
+	}
+	return at, nil
+}
+
+// LogoutURL is Auth0's logout endpoint, which ends the Auth0 session too and
+// sends the browser back to returnTo (which must be an allowed logout URL).
+func (o *OIDC) LogoutURL(returnTo string) string {
+	q := url.Values{"client_id": {o.cfg.ClientID}, "returnTo": {returnTo}}
+	return o.cfg.Issuer + "v2/logout?" + q.Encode()
+}
+
+var (
+	// errSignInRejected: Auth0 or the token failed a check; the user should
+	// simply try again, and we log why.
+	errSignInRejected = errors.New("handlers: sign-in rejected")
+	// errSignInUnavailable: we could not reach Auth0.
+	errSignInUnavailable = errors.New("handlers: sign-in unavailable")
+)

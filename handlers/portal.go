@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"mfaportal/mfaapi"
+	"mfaportal/views"
+)
+
+// factorAPI is the part of the MFA API the pages use.
+type factorAPI interface {
+	ListAuthenticators(ctx context.Context, accessToken string) ([]mfaapi.Authenticator, error)
+	DeleteAuthenticator(ctx context.Context, accessToken, id string) error
+}
+
+// recoveryCodes regenerates a user's recovery code through the Management API.
+type recoveryCodes interface {
+	RegenerateRecoveryCode(ctx context.Context, userID string) (string, error)
+}
+
+// signInFlow is the OIDC round trip with Auth0.
+type signInFlow interface {
+	AuthCodeURL(ctx context.Context, tx *loginTx, req authRequest) (string, error)
+	Exchange(ctx context.Context, code string, tx *loginTx) (*identity, error)
+	LogoutURL(returnTo string) string
+}
+
+var (
+	_ signInFlow    = (*OIDC)(nil)
+	_ factorAPI     = (*mfaapi.Client)(nil)
+	_ recoveryCodes = (*mfaapi.Management)(nil)
+)
+
+// Deps is everything the handlers need, passed explicitly.
+type Deps struct {
+	SignIn          signInFlow
+	Factors         factorAPI
+	Recovery        recoveryCodes
+	SessionKeys     [][]byte
+	PublicURL       string // e.g. https://mfa.example.com, no trailing slash
+	Issuer          string // for the CSP form-action
+	FrameAncestors  []string
+	UpstreamTimeout time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
+	// AssetVersion busts browser caches of /static files between releases.
+	AssetVersion string
+}
+
+// portal holds the dependencies the handlers are methods over.
+type portal struct {
+	signIn    signInFlow
+	factors   factorAPI
+	recovery  recoveryCodes
+	sessions  *sessionStore
+	publicURL string
+	timeout   time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+	assetVer  string
+}
+
+func newPortal(d Deps) (*portal, error) {
+	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil {
+		return nil, errors.New("handlers: SignIn, Factors and Recovery are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if d.UpstreamTimeout <= 0 {
+		d.UpstreamTimeout = 10 * time.Second
+	}
+	sessions, err := newSessionStore(d.SessionKeys, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &portal{
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery,
+		sessions: sessions, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
+		log: d.Logger, now: d.Now, assetVer: d.AssetVersion,
+	}, nil
+}
+
+// upstreamContext bounds one request's calls to Auth0.
+func (p *portal) upstreamContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), p.timeout)
+}
+
+// page fills the layout's data for the current request.
+func (p *portal) page(c echo.Context, title string, sess *userSession) views.Page {
+	pg := views.Page{Title: title, RequestID: requestID(c), AssetVersion: p.assetVer}
+	if sess != nil && sess.signedIn(p.now()) {
+		left := sess.TokenExpiry.Sub(p.now())
+		pg.User = &views.User{
+			Name:        sess.Name,
+			SessionEnds: sess.TokenExpiry,
+			MinutesLeft: int((left + time.Minute - 1) / time.Minute),
+		}
+		pg.CSRFToken = sess.CSRFToken
+	}
+	return pg
+}
+
+// render writes a page inside the layout.
+func (p *portal) render(c echo.Context, status int, pg views.Page, body templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return views.Layout(pg, body).Render(c.Request().Context(), c.Response())
+}
+
+func (p *portal) redirectSeeOther(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

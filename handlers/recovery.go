@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"mfaportal/views"
+)
+
+// handleRecoveryPage handles "GET /recovery-code": what a recovery code is,
+// and a button to get a new one.
+func (p *portal) handleRecoveryPage(c echo.Context) error {
+	sess := p.sessionFromContext(c)
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	// Listing first also checks the session's token still works, so the user
+	// is sent to sign in now rather than after pressing the button.
+	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	if err != nil {
+		return err
+	}
+	has := false
+	for _, g := range groupFactors(auths) {
+		has = has || g.Kind == kindRecovery
+	}
+	pg := p.page(c, "Recovery code", sess)
+	return p.render(c, http.StatusOK, pg, views.Recovery(views.RecoveryPage{Page: pg, HasRecoveryCode: has, RegenNonce: sess.RegenNonce}))
+}
+
+// handleRegenerate handles "POST /recovery-code". The user id is the verified
+// sub from the session, never anything the request carries. The call is made
+// at most once per form: the form's one-time nonce is spent before calling
+// Auth0, and mfaapi never retries this POST.
+func (p *portal) handleRegenerate(c echo.Context) error {
+	sess := p.sessionFromContext(c)
+	got := c.Request().PostFormValue("regen_nonce")
+	if sess.RegenNonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.RegenNonce)) != 1 {
+		return errRegenAlreadyDone
+	}
+	sess.RegenNonce = randomToken(16)
+	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+		return err
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	code, err := p.recovery.RegenerateRecoveryCode(ctx, sess.Sub)
+	if err != nil {
+		p.log.Warn("recovery code regeneration failed", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+		return err
+	}
+	p.log.Info("recovery code regenerated", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+	pg := p.page(c, "Your new recovery code", sess)
+	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))
+}
+
+// chunk splits s into groups of n characters for reading aloud or typing.
+func chunk(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}

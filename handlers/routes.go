@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"mfaportal/static"
+)
+
+// New returns the portal's whole HTTP surface.
+func New(d Deps) (*echo.Echo, error) {
+	p, err := newPortal(d)
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = p.errorHandler
+
+	e.Use(
+		middleware.Recover(),
+		withRequestID,
+		accessLog(p.log),
+		securityHeaders(contentSecurityPolicy(d.Issuer, d.FrameAncestors), len(d.FrameAncestors) > 0),
+		middleware.BodyLimit("64K"),
+		refuseCrossOrigin,
+	)
+
+	// Public: sign-in round trip, health, static files.
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/factors") })
+	e.GET("/login", p.handleLogin)
+	e.GET("/callback", p.handleCallback)
+	e.POST("/logout", p.handleLogout)
+	e.GET("/signed-out", p.handleSignedOut)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+
+	// Signed in. Each POST is the same path as its confirmation page, so an
+	// expired session sends the user back to confirm again, never replays.
+	auth := p.requireSession
+	csrf := p.requireCSRF
+	e.GET("/factors", p.handleFactors, auth)
+	e.GET("/factors/:id/delete", p.handleDeleteConfirm, auth)
+	e.POST("/factors/:id/delete", p.handleDelete, auth, csrf)
+	e.GET("/recovery-code", p.handleRecoveryPage, auth)
+	e.POST("/recovery-code", p.handleRegenerate, auth, csrf)
+	return e, nil
+}

@@ -1,0 +1,260 @@
+package handlers
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+)
+
+const (
+	sessionCookieName = "__Host-mfaportal"
+	loginCookieName   = "__Host-mfaportal-login"
+
+	// sessionCookieLifetime bounds how long an old cookie can be replayed. The
+	// /mfa/ token inside lives 10 minutes; keeping the cookie longer only lets
+	// the portal greet a returning user and send them straight to sign-in.
+	sessionCookieLifetime = 12 * time.Hour
+	// loginTxLifetime is how long a sign-in round trip through Auth0 may take.
+	loginTxLifetime = 15 * time.Minute
+)
+
+// userSession is everything the portal keeps about a signed-in user. Only what
+// the pages need: the cookie must stay under 4096 bytes.
+type userSession struct {
+	ID          string // random, regenerated at sign-in, revoked at sign-out
+	Sub         string // from the verified ID token; the only user id used upstream
+	Name        string
+	AccessToken string // the /mfa/ audience token; never sent to the browser in clear
+	TokenExpiry time.Time
+	AuthTime    time.Time
+	CSRFToken   string
+	// RegenNonce makes the regeneration form single use, so a browser's
+	// "resubmit form?" after Back cannot silently regenerate a second time.
+	RegenNonce string
+	Flash      string // a message key shown once on the next page
+	FlashArg   string
+}
+
+// signedIn reports whether the session holds a usable /mfa/ token.
+func (s *userSession) signedIn(now time.Time) bool {
+	return s != nil && s.Sub != "" && s.AccessToken != "" && now.Before(s.TokenExpiry)
+}
+
+// loginTx is the state of one sign-in round trip, kept in its own short-lived cookie.
+type loginTx struct {
+	State      string
+	Nonce      string
+	Verifier   string
+	ReturnPath string
+	Created    time.Time
+}
+
+// sessionStore keeps sessions in encrypted, signed cookies (gorilla/sessions
+// over securecookie: AES-256-CTR, then HMAC-SHA256 over name, timestamp and
+// ciphertext) and remembers revoked session ids so a cookie copied before
+// sign-out is useless after it. We use the library rather than our own
+// sealing because cookie crypto is easy to get subtly wrong.
+type sessionStore struct {
+	cookies *sessions.CookieStore
+	now     func() time.Time
+	revoked *revocationList
+}
+
+// newSessionStore derives an HMAC key and an AES key from each configured
+// secret. The first secret signs; all verify, which is how keys are rotated.
+func newSessionStore(secrets [][]byte, now func() time.Time) (*sessionStore, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("handlers: no session keys")
+	}
+	var pairs [][]byte
+	for _, secret := range secrets {
+		hashKey, err := hkdf.Key(sha256.New, secret, nil, "mfaportal session hmac", 32)
+		if err != nil {
+			return nil, err
+		}
+		blockKey, err := hkdf.Key(sha256.New, secret, nil, "mfaportal session aes", 32)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, hashKey, blockKey)
+	}
+	store := sessions.NewCookieStore(pairs...)
+	store.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(sessionCookieLifetime / time.Second),
+		Secure:   true,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	store.MaxAge(store.Options.MaxAge)
+	return &sessionStore{cookies: store, now: now, revoked: newRevocationList()}, nil
+}
+
+// load returns the request's session, or nil when there is none, it does not
+// verify, or it was revoked.
+func (s *sessionStore) load(r *http.Request) *userSession {
+	sess, err := s.cookies.New(r, sessionCookieName)
+	if err != nil || sess.IsNew {
+		return nil
+	}
+	v := sess.Values
+	us := &userSession{
+		ID:          str(v["id"]),
+		Sub:         str(v["sub"]),
+		Name:        str(v["name"]),
+		AccessToken: str(v["at"]),
+		TokenExpiry: unix(v["exp"]),
+		AuthTime:    unix(v["auth_time"]),
+		CSRFToken:   str(v["csrf"]),
+		RegenNonce:  str(v["regen"]),
+		Flash:       str(v["flash"]),
+		FlashArg:    str(v["flash_arg"]),
+	}
+	if us.ID == "" || us.CSRFToken == "" || s.revoked.has(us.ID, s.now()) {
+		return nil
+	}
+	return us
+}
+
+// save writes the session cookie. It fails rather than writing a cookie the
+// browser would drop for being too large.
+func (s *sessionStore) save(w http.ResponseWriter, r *http.Request, us *userSession) error {
+	sess := sessions.NewSession(s.cookies, sessionCookieName)
+	opts := *s.cookies.Options
+	sess.Options = &opts
+	sess.Values = map[any]any{
+		"id":        us.ID,
+		"sub":       us.Sub,
+		"name":      us.Name,
+		"at":        us.AccessToken,
+		"exp":       us.TokenExpiry.Unix(),
+		"auth_time": us.AuthTime.Unix(),
+		"csrf":      us.CSRFToken,
+		"regen":     us.RegenNonce,
+		"flash":     us.Flash,
+		"flash_arg": us.FlashArg,
+	}
+	return s.cookies.Save(r, w, sess)
+}
+
+// newSession starts a fresh session: new id and new CSRF token, nothing carried
+// over from whatever cookie the browser had (no session fixation).
+func newSession() *userSession {
+	return &userSession{ID: randomToken(16), CSRFToken: randomToken(32), RegenNonce: randomToken(16)}
+}
+
+// destroy revokes the session id and tells the browser to forget the cookie.
+func (s *sessionStore) destroy(w http.ResponseWriter, us *userSession) {
+	if us != nil {
+		s.revoked.add(us.ID, s.now().Add(sessionCookieLifetime))
+	}
+	expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+}
+
+func (s *sessionStore) loadLogin(r *http.Request) *loginTx {
+	sess, err := s.cookies.New(r, loginCookieName)
+	if err != nil || sess.IsNew {
+		return nil
+	}
+	v := sess.Values
+	tx := &loginTx{
+		State:      str(v["state"]),
+		Nonce:      str(v["nonce"]),
+		Verifier:   str(v["verifier"]),
+		ReturnPath: str(v["return"]),
+		Created:    unix(v["created"]),
+	}
+	if tx.State == "" || s.now().Sub(tx.Created) > loginTxLifetime {
+		return nil
+	}
+	return tx
+}
+
+func (s *sessionStore) saveLogin(w http.ResponseWriter, r *http.Request, tx *loginTx) error {
+	sess := sessions.NewSession(s.cookies, loginCookieName)
+	sess.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(loginTxLifetime / time.Second),
+		Secure:   true,
+		HttpOnly: true,
+		// Lax: the callback is a top-level GET navigation from Auth0, the one
+		// cross-site request this cookie must travel with.
+		SameSite: http.SameSiteLaxMode,
+	}
+	sess.Values = map[any]any{
+		"state":    tx.State,
+		"nonce":    tx.Nonce,
+		"verifier": tx.Verifier,
+		"return":   tx.ReturnPath,
+		"created":  tx.Created.Unix(),
+	}
+	return s.cookies.Save(r, w, sess)
+}
+
+func (s *sessionStore) clearLogin(w http.ResponseWriter) {
+	expireCookie(w, loginCookieName, http.SameSiteLaxMode)
+}
+
+func expireCookie(w http.ResponseWriter, name string, sameSite http.SameSite) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: sameSite,
+	})
+}
+
+// revocationList remembers revoked session ids until their cookies would have
+// expired anyway, so the list stays as small as the number of recent sign-outs.
+type revocationList struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+func newRevocationList() *revocationList { return &revocationList{ids: map[string]time.Time{}} }
+
+func (l *revocationList) add(id string, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids[id] = until
+	if len(l.ids)%256 == 0 {
+		for k, exp := range l.ids {
+			if exp.Before(until.Add(-sessionCookieLifetime)) {
+				delete(l.ids, k)
+			}
+		}
+	}
+}
+
+func (l *revocationList) has(id string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.ids[id]
+	return ok && now.Before(until)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("handlers: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func unix(v any) time.Time {
+	n, ok := v.(int64)
+	if !ok || n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0)
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"mfaportal/config"
+	"mfaportal/handlers"
+	"mfaportal/mfaapi"
+	"mfaportal/static"
+)
+
+// shutdownTimeout is how long in-flight requests get to finish on SIGTERM.
+const shutdownTimeout = 15 * time.Second
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(args, getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stdout)
+	h, err := newPortal(ctx, cfg, logger, time.Now)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	logger.Info("portal listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()))
+	return serve(ctx, ln, h, logger)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// newPortal wires the portal's dependencies from the configuration. The M2M
+// token source is built here, once per process, so every regeneration shares
+// one cached token.
+func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (http.Handler, error) {
+	upstream := &http.Client{
+		Timeout: cfg.UpstreamTimeout,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: cfg.UpstreamTimeout,
+			MaxIdleConns:          256,
+			MaxIdleConnsPerHost:   256,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		},
+	}
+	mfa, err := mfaapi.New(cfg.TenantURL(), mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	tokens := mfaapi.NewM2MTokenSource(context.WithoutCancel(ctx), cfg.TokenURL(), cfg.M2MClientID, cfg.M2MClientSecret, cfg.ManagementAudience(), upstream)
+	mgmt, err := mfaapi.NewManagement(cfg.TenantURL(), tokens, mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	signIn := handlers.NewOIDC(handlers.OIDCConfig{
+		Issuer:       cfg.Issuer(),
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		RedirectURL:  cfg.RedirectURL(),
+		MFAAudience:  cfg.MFAAudience(),
+		MaxAuthAge:   cfg.MaxAuthAge,
+		HTTPClient:   upstream,
+		Now:          now,
+	})
+	return handlers.New(handlers.Deps{
+		SignIn:          signIn,
+		Factors:         mfa,
+		Recovery:        mgmt,
+		SessionKeys:     cfg.SessionKeys,
+		PublicURL:       cfg.PublicOrigin(),
+		Issuer:          cfg.Issuer(),
+		FrameAncestors:  cfg.FrameAncestors,
+		UpstreamTimeout: cfg.UpstreamTimeout,
+		Logger:          logger,
+		Now:             now,
+		AssetVersion:    static.Version(),
+	})
+}
+
+// serve runs h on ln until ctx ends, then lets in-flight requests finish.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+// Package views renders the portal's pages with templ. Handlers build the
+// small view-model structs below; templates only display them.
+package views
+
+import "time"
+
+// Page is what every page's layout needs.
+type Page struct {
+	Title     string
+	User      *User // nil when signed out
+	CSRFToken string
+	RequestID string
+	Flash     *Flash
+	// AssetVersion busts caches of /static files when they change.
+	AssetVersion string
+}
+
+// User is the signed-in user as the header shows them.
+type User struct {
+	Name string
+	// SessionEnds is when the /mfa/ token, and so the secure session, ends.
+	SessionEnds time.Time
+	// MinutesLeft is SessionEnds rounded up to whole minutes from the render time.
+	MinutesLeft int
+}
+
+// FlashKind styles a one-time message.
+type FlashKind string
+
+const (
+	FlashSuccess FlashKind = "success"
+	FlashInfo    FlashKind = "info"
+	FlashError   FlashKind = "error"
+)
+
+// Flash is a one-time message shown at the top of a page.
+type Flash struct {
+	Kind FlashKind
+	Text string
+}
+
+// Icon names a factor icon.
+type Icon string
+
+const (
+	IconApp      Icon = "app"
+	IconGuardian Icon = "guardian"
+	IconPhone    Icon = "phone"
+	IconEmail    Icon = "email"
+	IconRecovery Icon = "recovery"
+	IconOther    Icon = "other"
+)
+
+// Factor is one line of the factors page.
+type Factor struct {
+	Icon   Icon
+	Label  string // "Guardian app (push notifications and one-time codes)"
+	Detail string // optional second line, e.g. the device name
+	// DeleteURL is the confirmation page; empty when the factor cannot be removed here.
+	DeleteURL string
+	// Note explains why there is no remove button, or what else there is to do.
+	Note string
+	// ActionURL and ActionText offer a non-destructive next step (e.g. a new recovery code).
+	ActionURL  string
+	ActionText string
+	TestID     string
+}
+
+// FactorsPage is GET /factors.
+type FactorsPage struct {
+	Page
+	Factors []Factor
+}
+
+// DeletePage is GET /factors/{id}/delete: the confirmation.
+type DeletePage struct {
+	Page
+	Factor    Factor
+	Removes   []string // everything that goes, the factor and its twin
+	ActionURL string
+	IsLast    bool
+}
+
+// RecoveryPage is GET /recovery-code.
+type RecoveryPage struct {
+	Page
+	HasRecoveryCode bool
+	RegenNonce      string
+}
+
+// RecoveryCodePage shows a freshly generated recovery code, once.
+type RecoveryCodePage struct {
+	Page
+	Code string
+	// CodeChunks is Code in groups of four, easier to copy by hand.
+	CodeChunks []string
+}
+
+// ErrorPage is every error the portal shows.
+type ErrorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+	// ActionURL/ActionText is the one thing the user can do next.
+	ActionURL  string
+	ActionText string
+	// ActionPost makes the action a POST form (e.g. try again) instead of a link.
+	ActionPost bool
+}
+
+// SignedOutPage is shown after sign-out.
+type SignedOutPage struct {
+	Page
+}
