@@ -16,6 +16,7 @@ import (
 
 	"mfaportal/auth0emu"
 	"mfaportal/config"
+	"mfaportal/handlers"
 )
 
 // runDev runs the portal against an in-process emulated Auth0 tenant with
@@ -74,14 +75,16 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("dev: %w", err)
 	}
 	logger := newLogger(cfg, stdout)
-	portal, err := newPortal(ctx, cfg, logger, time.Now)
+	portal, err := handlers.NewFromConfig(ctx, cfg, logger, time.Now)
 	if err != nil {
 		return err
 	}
 	printDevBanner(stdout, portalURL, tenant, users)
 
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant"))) })
+	g.Go(func() error {
+		return serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant")))
+	})
 	g.Go(func() error { return serve(ctx, portalLn, portal, logger) })
 	return g.Wait()
 }

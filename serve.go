@@ -13,8 +13,6 @@ import (
 
 	"mfaportal/config"
 	"mfaportal/handlers"
-	"mfaportal/mfaapi"
-	"mfaportal/static"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish on SIGTERM.
@@ -26,7 +24,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger := newLogger(cfg, stdout)
-	h, err := newPortal(ctx, cfg, logger, time.Now)
+	h, err := handlers.NewFromConfig(ctx, cfg, logger, time.Now)
 	if err != nil {
 		return err
 	}
@@ -44,57 +42,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-// newPortal wires the portal's dependencies from the configuration. The M2M
-// token source is built here, once per process, so every regeneration shares
-// one cached token.
-func newPortal(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (http.Handler, error) {
-	upstream := &http.Client{
-		Timeout: cfg.UpstreamTimeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: cfg.UpstreamTimeout,
-			MaxIdleConns:          256,
-			MaxIdleConnsPerHost:   256,
-			IdleConnTimeout:       90 * time.Second,
-			ForceAttemptHTTP2:     true,
-		},
-	}
-	mfa, err := mfaapi.New(cfg.TenantURL(), mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	tokens := mfaapi.NewM2MTokenSource(context.WithoutCancel(ctx), cfg.TokenURL(), cfg.M2MClientID, cfg.M2MClientSecret, cfg.ManagementAudience(), upstream)
-	mgmt, err := mfaapi.NewManagement(cfg.TenantURL(), tokens, mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	signIn := handlers.NewOIDC(handlers.OIDCConfig{
-		Issuer:       cfg.Issuer(),
-		ClientID:     cfg.ClientID,
-		ClientSecret: cfg.ClientSecret,
-		RedirectURL:  cfg.RedirectURL(),
-		MFAAudience:  cfg.MFAAudience(),
-		MaxAuthAge:   cfg.MaxAuthAge,
-		HTTPClient:   upstream,
-		Now:          now,
-	})
-	return handlers.New(handlers.Deps{
-		SignIn:          signIn,
-		Factors:         mfa,
-		Recovery:        mgmt,
-		SessionKeys:     cfg.SessionKeys,
-		PublicURL:       cfg.PublicOrigin(),
-		Issuer:          cfg.Issuer(),
-		FrameAncestors:  cfg.FrameAncestors,
-		UpstreamTimeout: cfg.UpstreamTimeout,
-		Logger:          logger,
-		Now:             now,
-		AssetVersion:    static.Version(),
-	})
 }
 
 // serve runs h on ln until ctx ends, then lets in-flight requests finish.

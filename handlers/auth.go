@@ -103,11 +103,11 @@ func (p *portal) signInRefused(code, returnPath string) error {
 	again := "/login?return=" + url.QueryEscape(returnPath)
 	if code == "access_denied" {
 		return &pageError{Status: http.StatusForbidden, Heading: "Sign-in was not completed",
-			Message: "The sign-in was cancelled or not allowed. You can try again.",
+			Message:   "The sign-in was cancelled or not allowed. You can try again.",
 			ActionURL: again, ActionText: "Sign in", Err: errors.New("authorize error: " + code)}
 	}
 	return &pageError{Status: http.StatusBadGateway, Heading: "Sign-in didn't work",
-		Message: "The sign-in service couldn't complete your sign-in. Please try again.",
+		Message:   "The sign-in service couldn't complete your sign-in. Please try again.",
 		ActionURL: again, ActionText: "Sign in", Err: errors.New("authorize error: " + code)}
 }
 

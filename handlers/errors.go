@@ -38,40 +38,40 @@ func (e *pageError) Unwrap() error { return e.Err }
 
 var (
 	errCSRF = &pageError{Status: http.StatusForbidden,
-		Heading: "This form has expired",
-		Message: "For your safety we couldn't accept this form. Nothing was changed. Go back, reload the page and try again.",
+		Heading:   "This form has expired",
+		Message:   "For your safety we couldn't accept this form. Nothing was changed. Go back, reload the page and try again.",
 		ActionURL: "/factors", ActionText: "Back to your sign-in methods"}
 	errCrossSite = &pageError{Status: http.StatusForbidden,
-		Heading: "Request refused",
-		Message: "This request came from another website, so we refused it. Nothing was changed.",
+		Heading:   "Request refused",
+		Message:   "This request came from another website, so we refused it. Nothing was changed.",
 		ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
 	errBadFactorID = &pageError{Status: http.StatusBadRequest,
-		Heading: "That link isn't valid",
-		Message: "The address doesn't point to one of your sign-in methods. Nothing was changed.",
+		Heading:   "That link isn't valid",
+		Message:   "The address doesn't point to one of your sign-in methods. Nothing was changed.",
 		ActionURL: "/factors", ActionText: "See your sign-in methods"}
 	errFactorGone = &pageError{Status: http.StatusNotFound,
-		Heading: "This sign-in method isn't on your account",
-		Message: "It may have been removed already. Nothing was changed.",
+		Heading:   "This sign-in method isn't on your account",
+		Message:   "It may have been removed already. Nothing was changed.",
 		ActionURL: "/factors", ActionText: "See your sign-in methods"}
 	errRecoveryNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading: "The recovery code can't be removed",
-		Message: "Your recovery code is your way back in if you lose your other methods. You can replace it with a new one instead. Nothing was changed.",
+		Heading:   "The recovery code can't be removed",
+		Message:   "Your recovery code is your way back in if you lose your other methods. You can replace it with a new one instead. Nothing was changed.",
 		ActionURL: "/recovery-code", ActionText: "Get a new recovery code"}
 	errEmailNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading: "This email can't be removed here",
-		Message: "It is your account's verified email address, which Auth0 offers for sign-in confirmation automatically. Nothing was changed.",
+		Heading:   "This email can't be removed here",
+		Message:   "It is your account's verified email address, which Auth0 offers for sign-in confirmation automatically. Nothing was changed.",
 		ActionURL: "/factors", ActionText: "Back to your sign-in methods"}
 	errRegenAlreadyDone = &pageError{Status: http.StatusConflict,
-		Heading: "This form was already sent",
-		Message: "A new recovery code was already requested from this page, so we didn't make another one. If you didn't see or save it, generate a new code now.",
+		Heading:   "This form was already sent",
+		Message:   "A new recovery code was already requested from this page, so we didn't make another one. If you didn't see or save it, generate a new code now.",
 		ActionURL: "/recovery-code", ActionText: "Generate a new recovery code"}
 	errLoginExpired = &pageError{Status: http.StatusBadRequest,
-		Heading: "Your sign-in didn't complete",
-		Message: "It took too long, or it was started in another tab or browser. Please sign in again.",
+		Heading:   "Your sign-in didn't complete",
+		Message:   "It took too long, or it was started in another tab or browser. Please sign in again.",
 		ActionURL: "/login", ActionText: "Sign in"}
 	errSignInFailed = &pageError{Status: http.StatusBadRequest,
-		Heading: "We couldn't sign you in",
-		Message: "Something about this sign-in didn't check out, so we stopped it. Please sign in again.",
+		Heading:   "We couldn't sign you in",
+		Message:   "Something about this sign-in didn't check out, so we stopped it. Please sign in again.",
 		ActionURL: "/login", ActionText: "Sign in"}
 )
 
@@ -138,15 +138,15 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 	switch {
 	case errors.Is(err, mfaapi.ErrUnauthorized):
 		return &pageError{Status: http.StatusUnauthorized, Heading: "Please sign in again",
-			Message: "Your secure session has ended. Nothing was changed. Sign in again to continue where you were.",
+			Message:   "Your secure session has ended. Nothing was changed. Sign in again to continue where you were.",
 			ActionURL: back, ActionText: "Sign in again", Err: err}
 	case errors.Is(err, mfaapi.ErrForbidden):
 		return &pageError{Status: http.StatusForbidden, Heading: "This action isn't allowed",
-			Message: "Your sign-in doesn't allow this change. Nothing was changed. Signing in again may help; if it keeps happening, contact your helpdesk.",
+			Message:   "Your sign-in doesn't allow this change. Nothing was changed. Signing in again may help; if it keeps happening, contact your helpdesk.",
 			ActionURL: back, ActionText: "Sign in again", Err: err}
 	case errors.Is(err, mfaapi.ErrNotFound):
 		return &pageError{Status: http.StatusNotFound, Heading: "Not found",
-			Message: "What you asked for isn't there any more. Nothing was changed.",
+			Message:   "What you asked for isn't there any more. Nothing was changed.",
 			ActionURL: "/factors", ActionText: "See your sign-in methods", Err: err}
 	case errors.Is(err, mfaapi.ErrRateLimited):
 		wait := retryAfter(err)
@@ -158,19 +158,19 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
 		return &pageError{Status: http.StatusBadGateway, Heading: "We couldn't confirm the result",
-			Message: "Auth0 stopped answering while making your new recovery code, so we can't tell whether it was made. Your old code may no longer work. To be sure you have a working code, generate a new one now.",
+			Message:   "Auth0 stopped answering while making your new recovery code, so we can't tell whether it was made. Your old code may no longer work. To be sure you have a working code, generate a new one now.",
 			ActionURL: "/recovery-code", ActionText: "Generate a new recovery code", Err: err}
 	case errors.Is(err, mfaapi.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return &pageError{Status: http.StatusGatewayTimeout, Heading: "Auth0 is taking too long",
-			Message: "We didn't get an answer in time. Please try again in a moment.",
+			Message:   "We didn't get an answer in time. Please try again in a moment.",
 			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrUpstream), errors.Is(err, mfaapi.ErrUnavailable), errors.Is(err, errSignInUnavailable):
 		return &pageError{Status: http.StatusBadGateway, Heading: "Auth0 isn't answering right now",
-			Message: "We couldn't reach the sign-in service. Please try again in a moment.",
+			Message:   "We couldn't reach the sign-in service. Please try again in a moment.",
 			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrBadRequest):
 		return &pageError{Status: http.StatusBadRequest, Heading: "That didn't work",
-			Message: "Auth0 refused this change. Nothing was changed.",
+			Message:   "Auth0 refused this change. Nothing was changed.",
 			ActionURL: "/factors", ActionText: "See your sign-in methods", Err: err}
 	case errors.Is(err, errSignInRejected):
 		pe := *errSignInFailed
@@ -178,7 +178,7 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 		return &pe
 	}
 	return &pageError{Status: http.StatusInternalServerError, Heading: "Something went wrong",
-		Message: "An unexpected error happened on our side. Nothing was changed. Please try again.",
+		Message:   "An unexpected error happened on our side. Nothing was changed. Please try again.",
 		ActionURL: "/factors", ActionText: "Go to your sign-in methods", Err: err}
 }
 

@@ -159,6 +159,9 @@ func factorView(g factorGroup) views.Factor {
 	case kindApp:
 		f.Icon, f.Label = views.IconApp, "Authenticator app"
 		f.Detail = "One-time codes from an app such as Google Authenticator"
+		if g.Name != "" && g.Name != f.Label {
+			f.Detail = g.Name
+		}
 	case kindGuardian:
 		f.Icon = views.IconGuardian
 		f.Label = "Guardian app (push notifications and one-time codes)"

@@ -176,10 +176,13 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: no access token", errSignInRejected)
 	}
-	expiry := tok.Expiry
-	if expiry.IsZero() {
-		expiry = o.cfg.Now().Add(defaultMFATokenLifetime)
+	// Expiry from expires_in on our own clock (oauth2 stamps tok.Expiry with
+	// the wall clock, which a test clock or a skewed host would disagree with).
+	lifetime := time.Duration(tok.ExpiresIn) * time.Second
+	if lifetime <= 0 {
+		lifetime = defaultMFATokenLifetime
 	}
+	expiry := o.cfg.Now().Add(lifetime)
 	name := claims.Name
 	if name == "" {
 		name = claims.Nickname
