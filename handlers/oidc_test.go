@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"mfaportal/auth0emu"
+)
+
+// signInAtEmulator runs Universal Login on an emulated tenant for tx and
+// returns the authorization code.
+func signInAtEmulator(t *testing.T, o *OIDC, tx *loginTx) string {
+	t.Helper()
+	to, err := o.AuthCodeURL(t.Context(), tx, authRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	back, err := auth0emu.CompleteSignIn(t.Context(), &http.Client{Jar: jar}, to,
+		auth0emu.SignIn{Email: "bob@example.com", Password: "bob-demo-pass", MFAMethod: "otp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Query().Get("state") != tx.State {
+		t.Fatalf("state not echoed: %s", back)
+	}
+	return back.Query().Get("code")
+}
+
+func newEmulatedOIDC(t *testing.T, now func() time.Time) (*OIDC, *auth0emu.Tenant) {
+	t.Helper()
+	var tenant *auth0emu.Tenant
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tenant.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: srv.URL, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant.AddRedirectURI("http://127.0.0.1:1/callback")
+	return NewOIDC(OIDCConfig{
+		Issuer: tenant.Issuer(), ClientID: tenant.WebClient().ID, ClientSecret: tenant.WebClient().Secret,
+		RedirectURL: "http://127.0.0.1:1/callback", MFAAudience: tenant.MFAAudience(),
+		MaxAuthAge: time.Hour, Now: now,
+	}), tenant
+}
+
+func newTx() *loginTx {
+	return &loginTx{State: randomToken(32), Nonce: randomToken(32), Verifier: oauth2.GenerateVerifier(), ReturnPath: "/factors", Created: time.Now()}
+}
+
+func TestExchange(t *testing.T) {
+	o, _ := newEmulatedOIDC(t, time.Now)
+	tx := newTx()
+	id, err := o.Exchange(t.Context(), signInAtEmulator(t, o, tx), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Sub != "auth0|bob" || id.AccessToken == "" || time.Until(id.TokenExpiry) > 10*time.Minute || time.Until(id.TokenExpiry) < 9*time.Minute {
+		t.Errorf("identity %+v", id)
+	}
+}
+
+func TestExchangeRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		mangle func(tx *loginTx) *loginTx
+	}{
+		{"another nonce", func(tx *loginTx) *loginTx { c := *tx; c.Nonce = randomToken(32); return &c }},
+		{"an empty nonce", func(tx *loginTx) *loginTx { c := *tx; c.Nonce = ""; return &c }},
+		{"another PKCE verifier", func(tx *loginTx) *loginTx { c := *tx; c.Verifier = oauth2.GenerateVerifier(); return &c }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, _ := newEmulatedOIDC(t, time.Now)
+			tx := newTx()
+			code := signInAtEmulator(t, o, tx)
+			if _, err := o.Exchange(t.Context(), code, tt.mangle(tx)); !errors.Is(err, errSignInRejected) {
+				t.Errorf("err = %v, want errSignInRejected", err)
+			}
+		})
+	}
+	t.Run("a replayed code", func(t *testing.T) {
+		o, _ := newEmulatedOIDC(t, time.Now)
+		tx := newTx()
+		code := signInAtEmulator(t, o, tx)
+		if _, err := o.Exchange(t.Context(), code, tx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Exchange(t.Context(), code, tx); !errors.Is(err, errSignInRejected) {
+			t.Errorf("second use: err = %v, want errSignInRejected", err)
+		}
+	})
+	t.Run("an expired ID token", func(t *testing.T) {
+		clock := time.Now()
+		o, _ := newEmulatedOIDC(t, func() time.Time { return clock })
+		tx := newTx()
+		code := signInAtEmulator(t, o, tx)
+		o.cfg.Now = func() time.Time { return clock.Add(11 * time.Hour) }
+		o.verifier = nil
+		o.oauth = nil
+		if _, err := o.Exchange(t.Context(), code, tx); err == nil {
+			t.Error("accepted")
+		}
+	})
+}
+
+func TestCheckAZP(t *testing.T) {
+	o := NewOIDC(OIDCConfig{ClientID: "us"})
+	tests := []struct {
+		aud  []string
+		azp  string
+		fail bool
+	}{
+		{[]string{"us"}, "", false},
+		{[]string{"us"}, "us", false},
+		{[]string{"us", "https://t/userinfo"}, "us", false},
+		{[]string{"us", "https://t/userinfo"}, "", true},
+		{[]string{"us", "other"}, "other", true},
+		{[]string{"us"}, "other", true},
+		{[]string{"other"}, "", true},
+	}
+	for _, tt := range tests {
+		if err := o.checkAZP(tt.aud, tt.azp); (err != nil) != tt.fail {
+			t.Errorf("checkAZP(%v, %q) = %v, want failure %v", tt.aud, tt.azp, err, tt.fail)
+		}
+	}
+}
+
+func TestCheckAuthTime(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	o := NewOIDC(OIDCConfig{MaxAuthAge: time.Hour, Now: func() time.Time { return now }})
+	tests := []struct {
+		name string
+		at   int64
+		fail bool
+	}{
+		{"just now", now.Unix(), false},
+		{"59 minutes ago", now.Add(-59 * time.Minute).Unix(), false},
+		{"missing", 0, true},
+		{"older than max_age", now.Add(-2 * time.Hour).Unix(), true},
+		{"in the future", now.Add(5 * time.Minute).Unix(), true},
+	}
+	for _, tt := range tests {
+		if _, err := o.checkAuthTime(tt.at); (err != nil) != tt.fail {
+			t.Errorf("%s: err = %v, want failure %v", tt.name, err, tt.fail)
+		}
+	}
+}
+
+func TestAuthCodeURL(t *testing.T) {
+	o, tenant := newEmulatedOIDC(t, time.Now)
+	tx := newTx()
+	to, err := o.AuthCodeURL(context.Background(), tx, authRequest{LoginHint: "bob@example.com", UILocales: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"code_challenge_method=S256", "audience=" + strings.ReplaceAll(tenant.MFAAudience(), ":", "%3A"),
+		"scope=openid+profile+email+read%3Aauthenticators+remove%3Aauthenticators",
+		"max_age=3600", "login_hint=bob%40example.com", "ui_locales=fr", "nonce=" + tx.Nonce, "state=" + tx.State,
+	} {
+		if !strings.Contains(strings.ReplaceAll(to, "%2F", "/"), strings.ReplaceAll(want, "%2F", "/")) {
+			t.Errorf("authorize URL lacks %s: %s", want, to)
+		}
+	}
+	if strings.Contains(to, tx.Verifier) {
+		t.Error("the PKCE verifier is in the URL")
+	}
+}
