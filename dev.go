@@ -104,7 +104,7 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if !*allowRemote {
 		if err := auth0emu.CheckLoopback(*addr); err != nil {
-			return fmt.Errorf("emulator: %w (pass -allow-remote to override; it is a test double)", err)
+			return fmt.Errorf("emulator: %w (pass -allow-remote to override)", err)
 		}
 	}
 	users, err := loadUsers(*usersFile)

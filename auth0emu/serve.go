@@ -21,7 +21,7 @@ func CheckLoopback(addr string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("auth0emu: refusing to listen on %q: the emulator accepts any password for its demo users; use a loopback address such as 127.0.0.1 (or allow remote access explicitly)", addr)
+		return fmt.Errorf("auth0emu: refusing to listen on %q: it is a test double whose demo passwords and secrets are public; use a loopback address such as 127.0.0.1", addr)
 	}
 	return nil
 }

@@ -191,7 +191,7 @@ func TestExpiredSessionReturnsToTheSamePage(t *testing.T) {
 	e.clock.Advance(11 * time.Minute)
 	deep := "/recovery-code?lang=fr"
 	p = b.getOnce(deep)
-	if p.status != http.StatusFound || p.header.Get("Location") != "/login?return="+url.QueryEscape(deep) {
+	if p.status != http.StatusFound || p.header.Get("Location") != "/login?lang=fr&return="+url.QueryEscape(deep) {
 		t.Fatalf("GET with an expired token: %d %s", p.status, p.header.Get("Location"))
 	}
 	if back := b.signInAlice(p.header.Get("Location")); back.url.RequestURI() != deep {

@@ -135,11 +135,23 @@ func (p *portal) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
 				status = http.StatusSeeOther
 			}
-			return c.Redirect(status, "/login?return="+url.QueryEscape(returnPathOf(c)))
+			return c.Redirect(status, loginURLFor(c))
 		}
 		c.Set(ctxSession, sess)
 		return next(c)
 	}
+}
+
+// loginURLFor sends a signed-out user to sign-in and back to this page. A
+// helpdesk link's login_hint and lang travel along to Universal Login.
+func loginURLFor(c echo.Context) string {
+	q := url.Values{"return": {returnPathOf(c)}}
+	for _, k := range []string{"login_hint", "lang"} {
+		if v := c.QueryParam(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return "/login?" + q.Encode()
 }
 
 // requireCSRF checks the synchronizer token bound to the session. It runs

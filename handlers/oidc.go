@@ -59,7 +59,6 @@ type OIDC struct {
 	mu       sync.Mutex
 	verifier *oidc.IDTokenVerifier
 	oauth    *oauth2.Config
-	endSess  string
 }
 
 // NewOIDC returns a sign-in flow for cfg; nothing is fetched yet.
