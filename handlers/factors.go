@@ -177,8 +177,10 @@ func factorView(g factorGroup) views.Factor {
 	case kindEmail:
 		f.Icon = views.IconEmail
 		f.Label = "Email " + maskedForDisplay(g.Name)
+		f.Detail = "Codes sent to this address"
 		if g.VerifiedOnly {
-			f.Note = "Your account's verified email. It can't be removed here."
+			f.Detail = "Your account's verified email address"
+			f.Note = "It can't be removed here."
 		}
 	case kindRecovery:
 		f.Icon, f.Label = views.IconRecovery, "Recovery code"
