@@ -174,14 +174,14 @@ func TestExpiredSessionReturnsToTheSamePage(t *testing.T) {
 	e.clock.Advance(10*time.Minute + time.Second)
 
 	p := b.postOnce(confirmPath, url.Values{"csrf_token": {token}})
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/login?return="+url.QueryEscape(confirmPath) {
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/login?return="+url.QueryEscape(confirmPath+"?reconfirm=1") {
 		t.Fatalf("POST with an expired token: %d %s, want 303 to sign-in returning to the confirmation", p.status, p.header.Get("Location"))
 	}
 	if !slices.Contains(e.ids(alice), app) {
 		t.Fatal("the factor was deleted with an expired session")
 	}
 	back := b.signInAlice(p.header.Get("Location"))
-	if back.url.EscapedPath() != confirmPath || !strings.Contains(back.body, "Remove Authenticator app?") {
+	if back.url.EscapedPath() != confirmPath || !strings.Contains(back.body, "Remove Authenticator app?") || !strings.Contains(back.body, "Please confirm again") {
 		t.Fatalf("after signing in again: %s, want the confirmation page %s", back.url.Path, confirmPath)
 	}
 	if !slices.Contains(e.ids(alice), app) {

@@ -184,10 +184,13 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 
 // returnPathOf is where sign-in should bring the user back to: the page they
 // were on. A POST returns to its confirmation page (same path, by design of
-// the routes), so a destructive action is never replayed silently.
+// the routes) marked so the page says why, and is never replayed silently.
 func returnPathOf(c echo.Context) string {
 	r := c.Request()
 	if r.Method != http.MethodGet {
+		if strings.HasSuffix(r.URL.Path, "/delete") {
+			return safeReturnPath(r.URL.Path + "?reconfirm=1")
+		}
 		return safeReturnPath(r.URL.Path)
 	}
 	return safeReturnPath(r.URL.RequestURI())

@@ -99,11 +99,15 @@ func (p *portal) handleDeleteConfirm(c echo.Context) error {
 		return notDeletableError(g)
 	}
 	pg := p.page(c, "Remove a sign-in method", sess)
+	if c.QueryParam("reconfirm") == "1" {
+		pg.Flash = &views.Flash{Kind: views.FlashInfo, Text: "Your secure session ended before this was removed, so nothing was changed. Please confirm again."}
+	}
 	view := factorView(g)
 	page := views.DeletePage{
 		Page:      pg,
 		Factor:    view,
 		Removes:   removesOf(g),
+		Together:  togetherReason(g),
 		ActionURL: "/factors/" + url.PathEscape(g.DeleteID) + "/delete",
 		IsLast:    countDeletable(groups) == 1,
 	}
@@ -179,7 +183,7 @@ func factorView(g factorGroup) views.Factor {
 		f.Label = "Email " + maskedForDisplay(g.Name)
 		f.Detail = "Codes sent to this address"
 		if g.VerifiedOnly {
-			f.Detail = "Your account's verified email address"
+			f.Detail = "Your account's verified email address."
 			f.Note = "It can't be removed here."
 		}
 	case kindRecovery:
@@ -214,6 +218,13 @@ func removesOf(g factorGroup) []string {
 		return out
 	}
 	return []string{factorView(g).Label}
+}
+
+func togetherReason(g factorGroup) string {
+	if g.Kind == kindPhone {
+		return "the same phone number"
+	}
+	return "the same Guardian app on your device"
 }
 
 func channelsText(chs []string) string {

@@ -106,6 +106,7 @@ func (p *portal) page(c echo.Context, title string, sess *userSession) views.Pag
 			Name:        sess.Name,
 			SessionEnds: sess.TokenExpiry,
 			MinutesLeft: int((left + time.Minute - 1) / time.Minute),
+			SecondsLeft: int(left / time.Second),
 		}
 		pg.CSRFToken = sess.CSRFToken
 	}

@@ -22,7 +22,9 @@
   // Keep "Secure session: N minutes left" honest while the page stays open.
   var session = document.querySelector("[data-ends]");
   if (session) {
-    var ends = parseInt(session.getAttribute("data-ends"), 10) * 1000;
+    // Count down from page load on the browser's clock: comparing the
+    // server's absolute end time with a skewed browser clock would lie.
+    var ends = Date.now() + parseInt(session.getAttribute("data-seconds-left"), 10) * 1000;
     var minutes = session.querySelector(".session-min");
     var tick = function () {
       var left = Math.ceil((ends - Date.now()) / 60000);

@@ -22,6 +22,9 @@ type User struct {
 	SessionEnds time.Time
 	// MinutesLeft is SessionEnds rounded up to whole minutes from the render time.
 	MinutesLeft int
+	// SecondsLeft lets the page count down from when it loaded, on the
+	// browser's own clock, whatever that clock says the time is.
+	SecondsLeft int
 }
 
 // FlashKind styles a one-time message.
@@ -75,8 +78,10 @@ type FactorsPage struct {
 // DeletePage is GET /factors/{id}/delete: the confirmation.
 type DeletePage struct {
 	Page
-	Factor    Factor
-	Removes   []string // everything that goes, the factor and its twin
+	Factor  Factor
+	Removes []string // everything that goes, the factor and its twin
+	// Together explains why several things go at once ("the same phone number").
+	Together  string
 	ActionURL string
 	IsLast    bool
 }

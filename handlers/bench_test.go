@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"mfaportal/mfaapi"
+)
+
+// benchFactorList is a factorAPI that answers at once with a fixed list, so
+// the benchmark measures the portal's own work per page view.
+type benchFactorList struct{ auths []mfaapi.Authenticator }
+
+func (f benchFactorList) ListAuthenticators(context.Context, string) ([]mfaapi.Authenticator, error) {
+	return f.auths, nil
+}
+
+func (f benchFactorList) DeleteAuthenticator(context.Context, string, string) error { return nil }
+
+// benchNoRecovery satisfies Deps; the list page never regenerates.
+type benchNoRecovery struct{}
+
+func (benchNoRecovery) RegenerateRecoveryCode(context.Context, string) (string, error) {
+	return "", nil
+}
+
+var (
+	_ factorAPI     = benchFactorList{}
+	_ recoveryCodes = benchNoRecovery{}
+	_ http.Flusher  = (*benchResponse)(nil)
+)
+
+// benchAuthenticators is a well-equipped user's list in Auth0's shapes: an
+// app, Guardian push with its OTP twin, a phone with SMS and voice, the
+// verified email, an enrolled email and a recovery code, plus an unconfirmed
+// enrolment that the page hides.
+var benchAuthenticators = []mfaapi.Authenticator{
+	{ID: "totp|dev_WzMZ2sZbUw1wbC2F", AuthenticatorType: "otp", Active: true},
+	{ID: "push|dev_BBTKYpxKHOXVBnql", AuthenticatorType: "oob", OOBChannel: "auth0", Name: "Alice's iPhone", Active: true},
+	{ID: "totp|dev_BBTKYpxKHOXVBnql", AuthenticatorType: "otp", Active: true},
+	{ID: "sms|dev_klnv5yshzzoosSUm", AuthenticatorType: "oob", OOBChannel: "sms", Name: "XXXXXXXXX9167", Active: true},
+	{ID: "voice|dev_klnv5yshzzoosSUm", AuthenticatorType: "oob", OOBChannel: "voice", Name: "XXXXXXXXX9167", Active: true},
+	{ID: "email|verified_hdkmORJuqOmj", AuthenticatorType: "oob", OOBChannel: "email", Name: "alic****@exam*******", Active: true},
+	{ID: "email|dev_hdkmORJuqOmjRRQU", AuthenticatorType: "oob", OOBChannel: "email", Name: "alic****@exam*******", Active: true},
+	{ID: "recovery-code|dev_i1kgKoFSZLbPt6G1", AuthenticatorType: "recovery-code", Active: true},
+	{ID: "totp|dev_unconfirmed00001", AuthenticatorType: "otp", Active: false},
+}
+
+// benchResponse is a ResponseWriter that keeps only the status and the size,
+// so the allocations reported are the portal's, not a recorder's.
+type benchResponse struct {
+	header http.Header
+	status int
+	bytes  int
+}
+
+func (w *benchResponse) Header() http.Header { return w.header }
+
+func (w *benchResponse) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *benchResponse) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// Flush is a no-op; templ flushes when it releases its buffer, and echo
+// panics if the writer cannot.
+func (w *benchResponse) Flush() {}
+
+func (w *benchResponse) reset() {
+	clear(w.header)
+	w.status, w.bytes = 0, 0
+}
+
+// BenchmarkFactorsPage measures GET /factors through the whole Echo stack
+// (middleware, session cookie decryption, grouping, templ rendering, access
+// log) with the upstream call answered in memory.
+func BenchmarkFactorsPage(b *testing.B) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	keys := [][]byte{bytes.Repeat([]byte{0x5a}, 32)}
+	issuer := "https://tenant.example.com/"
+	e, err := New(Deps{
+		SignIn:       NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: clock}),
+		Factors:      benchFactorList{auths: benchAuthenticators},
+		Recovery:     benchNoRecovery{},
+		SessionKeys:  keys,
+		PublicURL:    "https://mfa.example.com",
+		Issuer:       issuer,
+		Now:          clock,
+		AssetVersion: "0123456789ab",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/factors", nil)
+	req.Header.Set("Cookie", benchSessionCookie(b, keys, clock))
+	req.Header.Set("Sec-Fetch-Site", "none")
+
+	// The same request must render the list, or the figures mean nothing.
+	check := httptest.NewRecorder()
+	e.ServeHTTP(check, req)
+	if check.Code != http.StatusOK || !strings.Contains(check.Body.String(), `data-testid="factor-guardian"`) {
+		b.Fatalf("GET /factors: status %d, want 200 with the factor list", check.Code)
+	}
+
+	w := &benchResponse{header: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		e.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("GET /factors: status %d", w.status)
+		}
+	}
+	b.ReportMetric(float64(w.bytes), "B/page")
+}
+
+// benchSessionCookie is a signed-in session as /callback would write it,
+// with an access token the size of Auth0's (about 1 KB).
+func benchSessionCookie(b *testing.B, keys [][]byte, now func() time.Time) string {
+	b.Helper()
+	store, err := newSessionStore(keys, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess := newSession()
+	sess.Sub = "auth0|64a1f0c2e4b0a1b2c3d4e5f6"
+	sess.Name = "Alice Example"
+	sess.AccessToken = strings.Repeat("x", 1000)
+	sess.TokenExpiry = now().Add(10 * time.Minute)
+	sess.AuthTime = now()
+	rec := httptest.NewRecorder()
+	if err := store.save(rec, httptest.NewRequest(http.MethodGet, "/callback", nil), sess); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == sessionCookieName {
+			return c.Name + "=" + c.Value
+		}
+	}
+	b.Fatal("no session cookie was written")
+	return ""
+}
