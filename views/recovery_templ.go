@@ -101,14 +101,14 @@ func RecoveryCode(p RecoveryCodePage) templ.Component {
 			templ_7745c5c3_Var4 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<h1>Your new recovery code</h1><div class=\"card\"><p><strong>Save this code now.</strong> It is shown only once; we don't keep a copy. Store it somewhere safe, like a password manager.</p><p class=\"code\" data-testid=\"recovery-code\" id=\"recovery-code\" aria-label=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<h1>Your new recovery code</h1><div class=\"card\"><p><strong>Save this code now.</strong> It is shown only once; we don't keep a copy. Store it somewhere safe, like a password manager.</p><p class=\"code\" data-testid=\"recovery-code\" id=\"recovery-code\" role=\"group\" aria-label=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs("Recovery code " + p.Code)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/recovery.templ`, Line: 27, Col: 103}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/recovery.templ`, Line: 27, Col: 116}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {
