@@ -76,6 +76,9 @@ type tab struct {
 // for one test. Everything the test does in it shares one 60 s deadline.
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
+	// Counted before the Chromium lookup, so a skipped journey shows in the
+	// summary; it counts as passed only if the test does not fail.
+	suites.browser.begin(t).held = true
 	execPath := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(execPath),

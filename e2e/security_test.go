@@ -42,6 +42,7 @@ func TestCSRF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			o := suites.security.begin(t)
 			before, code := e.ids(alice), e.tenant.RecoveryCode(alice)
 			req := b.postRequest(tt.path, tt.form)
 			for k, v := range tt.header {
@@ -58,14 +59,17 @@ func TestCSRF(t *testing.T) {
 			if !strings.Contains(p.body, "Nothing was changed") {
 				t.Error("the page does not say that nothing changed")
 			}
-			if !slices.Equal(before, e.ids(alice)) || code != e.tenant.RecoveryCode(alice) {
+			o.breached = !slices.Equal(before, e.ids(alice)) || code != e.tenant.RecoveryCode(alice)
+			if o.breached {
 				t.Error("the refused request changed the tenant")
 			}
+			o.held = p.status == http.StatusForbidden
 		})
 	}
 }
 
 func TestGETNeverChangesState(t *testing.T) {
+	o := suites.security.begin(t)
 	e := newEnv(t)
 	b := e.newBrowser()
 	b.signInAlice("/factors")
@@ -76,9 +80,11 @@ func TestGETNeverChangesState(t *testing.T) {
 	if p := b.getOnce("/logout"); p.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET /logout: %d, want 405", p.status)
 	}
-	if !slices.Equal(before, e.ids(alice)) || code != e.tenant.RecoveryCode(alice) {
+	o.breached = !slices.Equal(before, e.ids(alice)) || code != e.tenant.RecoveryCode(alice)
+	if o.breached {
 		t.Error("a GET changed the tenant")
 	}
+	o.held = true
 	if p := b.getOnce("/factors"); p.status != http.StatusOK {
 		t.Errorf("GET /logout signed the user out: /factors is %d", p.status)
 	}
@@ -87,6 +93,7 @@ func TestGETNeverChangesState(t *testing.T) {
 // TestActsOnlyOnTheSessionsUser: ids and user ids smuggled into a request
 // never reach another user.
 func TestActsOnlyOnTheSessionsUser(t *testing.T) {
+	o := suites.security.begin(t)
 	e := newEnv(t)
 	b := e.newBrowser()
 	b.signInAlice("/factors")
@@ -116,9 +123,11 @@ func TestActsOnlyOnTheSessionsUser(t *testing.T) {
 	if e.tenant.RecoveryCode(alice) == aliceCode {
 		t.Error("alice's code did not change")
 	}
-	if !slices.Equal(bobBefore, e.ids(bob)) || bobCode != e.tenant.RecoveryCode(bob) {
+	o.breached = !slices.Equal(bobBefore, e.ids(bob)) || bobCode != e.tenant.RecoveryCode(bob)
+	if o.breached {
 		t.Error("bob was changed by alice's requests")
 	}
+	o.held = true
 }
 
 func TestCookies(t *testing.T) {
@@ -160,6 +169,7 @@ func TestCookies(t *testing.T) {
 // TestSessionFixation: a cookie planted before sign-in (here: another
 // user's real session) is neither kept nor left usable.
 func TestSessionFixation(t *testing.T) {
+	o := suites.security.begin(t)
 	e := newEnv(t)
 	attacker := e.newBrowser()
 	attacker.signIn("/factors", auth0emu.SignIn{Email: "bob@example.com", Password: "bob-demo-pass", MFAMethod: "otp"})
@@ -189,8 +199,10 @@ func TestSessionFixation(t *testing.T) {
 	replay := e.newBrowser()
 	replay.jar.SetCookies(u, planted)
 	if r := replay.getOnce("/factors"); r.status != http.StatusFound {
+		o.breached = true
 		t.Errorf("the planted session still works after the victim's sign-in: %d", r.status)
 	}
+	o.held = true
 }
 
 func TestSecurityHeaders(t *testing.T) {
@@ -259,7 +271,9 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			o := suites.security.begin(t)
 			p := b.doOnce(tt.req)
+			o.held = p.status == tt.status
 			if p.status != tt.status {
 				t.Errorf("status %d, want %d", p.status, tt.status)
 			}
@@ -306,14 +320,17 @@ func TestCallbackRefusesForgedRoundTrips(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			o := suites.security.begin(t)
 			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
 			p := b.doOnce(req)
 			if p.status != http.StatusBadRequest {
 				t.Errorf("status %d, want 400", p.status)
 			}
 			if f := b.getOnce("/factors"); f.status != http.StatusFound {
+				o.breached = true
 				t.Errorf("a session exists after a refused callback: /factors is %d", f.status)
 			}
+			o.held = p.status == http.StatusBadRequest
 		})
 	}
 }

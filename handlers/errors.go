@@ -135,6 +135,11 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 		}
 	}
 	back := "/login?return=" + url.QueryEscape(returnPathOf(c))
+	// Trouble during sign-in itself: "try again" means signing in again.
+	retry := returnPathOf(c)
+	if errors.Is(err, errSignInUnavailable) {
+		retry = "/login"
+	}
 	switch {
 	case errors.Is(err, mfaapi.ErrUnauthorized):
 		return &pageError{Status: http.StatusUnauthorized, Heading: "Please sign in again",
@@ -155,7 +160,7 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 			msg = fmt.Sprintf("Too many requests were made in a short time. Nothing was changed. Please wait %s and try again.", humanWait(wait))
 		}
 		return &pageError{Status: http.StatusTooManyRequests, Heading: "Please wait a moment", Message: msg,
-			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
+			ActionURL: retry, ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
 		return &pageError{Status: http.StatusBadGateway, Heading: "We couldn't confirm the result",
 			Message:   "Auth0 stopped answering while making your new recovery code, so we can't tell whether it was made. Your old code may no longer work. To be sure you have a working code, generate a new one now.",
@@ -163,11 +168,11 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 	case errors.Is(err, mfaapi.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return &pageError{Status: http.StatusGatewayTimeout, Heading: "Auth0 is taking too long",
 			Message:   "We didn't get an answer in time. Please try again in a moment.",
-			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
+			ActionURL: retry, ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrUpstream), errors.Is(err, mfaapi.ErrUnavailable), errors.Is(err, errSignInUnavailable):
 		return &pageError{Status: http.StatusBadGateway, Heading: "Auth0 isn't answering right now",
 			Message:   "We couldn't reach the sign-in service. Please try again in a moment.",
-			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
+			ActionURL: retry, ActionText: "Try again", Err: err}
 	case errors.Is(err, mfaapi.ErrBadRequest):
 		return &pageError{Status: http.StatusBadRequest, Heading: "That didn't work",
 			Message:   "Auth0 refused this change. Nothing was changed.",

@@ -140,9 +140,14 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
+			// An outage or a rate limit at Auth0 is not a bad sign-in: say
+			// "try again later", and let monitoring see it as an upstream error.
+			if re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests) {
+				return nil, fmt.Errorf("%w: token endpoint answered %d", errSignInUnavailable, re.Response.StatusCode)
+			}
 			return nil, fmt.Errorf("%w: token endpoint said %q", errSignInRejected, re.ErrorCode)
 		}
-		return nil, fmt.Errorf("%w: token exchange: %v", errSignInUnavailable, err)
+		return nil, fmt.Errorf("%w: token exchange: %w", errSignInUnavailable, err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
