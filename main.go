@@ -30,6 +30,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout)
+	case "check":
+		return runCheck(ctx, args, getenv, stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, getenv, stdout)
 	case "dev":
 		return runDev(ctx, args, stdout)
 	case "emulator":
@@ -43,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 const usage = `usage:
   mfaportal [serve] [flags]   run the portal (configuration from the environment, see README)
+  mfaportal check [flags]     check the configuration against the Auth0 tenant before going live
+  mfaportal healthcheck       exit 0 when the local portal answers /healthz (for container HEALTHCHECK)
   mfaportal dev               run the portal on an emulated Auth0 tenant with demo users
   mfaportal emulator [flags]  run the emulated Auth0 tenant alone
 `

@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"mfaportal/config"
 	"mfaportal/handlers"
 )
@@ -29,7 +31,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger := newLogger(cfg, stdout)
-	h, err := handlers.NewFromConfig(ctx, cfg, logger, time.Now)
+	var metrics *handlers.Metrics
+	if cfg.MetricsAddr != "" {
+		metrics = handlers.NewMetrics()
+	}
+	h, err := handlers.NewFromConfig(ctx, cfg, logger, time.Now, handlers.WithMetrics(metrics))
 	if err != nil {
 		return err
 	}
@@ -37,8 +43,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	if metrics != nil {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
+		g.Go(func() error { return serve(ctx, mln, metricsMux(metrics), logger) })
+	}
 	logger.Info("portal listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()))
-	return serve(ctx, ln, h, logger)
+	g.Go(func() error { return serve(ctx, ln, h, logger) })
+	return g.Wait()
+}
+
+// metricsMux serves only /metrics: the listener is for Prometheus, not people.
+func metricsMux(m *handlers.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return mux
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -45,10 +45,13 @@ type Config struct {
 	M2MClientSecret string        // AUTH0_M2M_CLIENT_SECRET(_FILE); secret
 	SessionKeys     [][]byte      // SESSION_KEYS(_FILE); secret; the first signs, all verify
 	FrameAncestors  []string      // FRAME_ANCESTORS, normalised origins; empty means none
+	TrustedProxies  []*net.IPNet  // TRUSTED_PROXIES; empty: X-Forwarded-For is ignored
+	MetricsAddr     string        // METRICS_ADDR; empty: no metrics listener
 	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
 	MaxAuthAge      time.Duration // MAX_AUTH_AGE
 	LogFormat       string        // LOG_FORMAT: "json" or "text"
 	LogLevel        slog.Level    // LOG_LEVEL
+	RedisURL        string        // REDIS_URL(_FILE); secret (may hold a password); empty: no Redis
 }
 
 // Issuer is the OpenID Connect issuer: the login domain with a trailing slash,
@@ -100,10 +103,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("m2m_client_secret", setOrUnset(c.M2MClientSecret)),
 		slog.String("session_keys", keyCount(c.SessionKeys)),
 		slog.Any("frame_ancestors", c.FrameAncestors),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Duration("upstream_timeout", c.UpstreamTimeout),
 		slog.Duration("max_auth_age", c.MaxAuthAge),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.String("redis_url", setOrUnset(c.RedisURL)),
 	)
 }
 
@@ -473,6 +479,37 @@ func applyLogLevel(c *Config, value string) []string {
 		return []string{fmt.Sprintf("%q is not a log level; use debug, info, warn or error", value)}
 	}
 	c.LogLevel = level
+	return nil
+}
+
+// applyRedisURL checks the shape of a redis:// or rediss:// URL. The value
+// may hold a password, so no problem message quotes it.
+func applyRedisURL(c *Config, value string) []string {
+	const fix = "; write it like redis://:password@redis.internal:6379/0 (or rediss:// for TLS)"
+	u, err := url.Parse(value)
+	if err != nil {
+		return []string{"is not a valid URL" + fix}
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return []string{"must start with redis:// or rediss://" + fix}
+	}
+	if u.Hostname() == "" {
+		return []string{"has no host" + fix}
+	}
+	if port := u.Port(); port != "" {
+		if _, err := parsePort(port, 1); err != nil {
+			return []string{"has an invalid port" + fix}
+		}
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if n, err := strconv.Atoi(db); err != nil || n < 0 {
+			return []string{"has a path that is not a database number" + fix}
+		}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return []string{"must not have a query or fragment" + fix}
+	}
+	c.RedisURL = value
 	return nil
 }
 

@@ -441,6 +441,9 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		"MAX_AUTH_AGE":                 "48h",
 		"LOG_FORMAT":                   "yaml",
 		"LOG_LEVEL":                    "loud",
+		"TRUSTED_PROXIES":              "10.0.0.0/33",
+		"METRICS_ADDR":                 "metrics",
+		"REDIS_URL":                    "http://redis.internal:6379",
 	}
 	_, err := load(nil, env, nil)
 	problems := problemsOf(t, err)

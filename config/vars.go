@@ -102,6 +102,18 @@ func Vars() []Var {
 			apply:       applyFrameAncestors,
 		},
 		{
+			Name: "TRUSTED_PROXIES", Flag: "trusted-proxies",
+			Example:     "10.0.0.0/8",
+			Description: "Networks of the load balancers in front of the portal (CIDRs or addresses, separated by commas or spaces). Only a request from one of them has its `X-Forwarded-For` believed for the client address in the logs. Empty: the connecting address is the client.",
+			apply:       applyTrustedProxies,
+		},
+		{
+			Name: "METRICS_ADDR", Flag: "metrics-addr",
+			Example:     "127.0.0.1:9090",
+			Description: "Address (host:port) of a separate listener serving Prometheus metrics on `/metrics`. Keep it off the public network. Empty: no metrics.",
+			apply:       applyMetricsAddr,
+		},
+		{
 			Name: "UPSTREAM_TIMEOUT", Flag: "upstream-timeout", Default: "10s",
 			Example:     "10s",
 			Description: "Deadline for each request to Auth0, retries included (1s to 60s).",
@@ -126,6 +138,11 @@ func Vars() []Var {
 			Example:     "info",
 			Description: "Log level: `debug`, `info`, `warn` or `error`.",
 			apply:       applyLogLevel,
+		},
+		{
+			Name: "REDIS_URL", Flag: "redis-url-file", Secret: true,
+			Description: "Redis for running several replicas: `redis://[:password@]host:6379[/db]`, or `rediss://` for TLS. Sessions are then kept in Redis (the cookie holds only a random id, so signing out ends the session on every replica) and the per-user limits on removals and recovery-code regenerations are counted there. Empty: sessions live in encrypted cookies and limits in memory, which suits a single instance.",
+			apply:       applyRedisURL,
 		},
 	}
 }

@@ -82,15 +82,53 @@ type envOptions struct {
 	extraEnv map[string]string
 }
 
+// newEnv is the tenant with the demo users and the portal, as `go run . dev`
+// wires them, on a test clock.
 func newEnv(t *testing.T, opts ...envOptions) *env {
 	t.Helper()
-	clock := &testClock{t: time.Now()}
+	spec := envSpec{extraEnv: map[string]string{}}
+	for _, o := range opts {
+		for k, v := range o.extraEnv {
+			spec.extraEnv[k] = v
+		}
+	}
+	return newEnvWith(t, spec)
+}
+
+// envSpec changes what newEnvWith builds compared with newEnv.
+type envSpec struct {
+	// users are the tenant's seed users; nil means the demo users.
+	users []auth0emu.User
+	// rateLimits are the tenant's per-route limits; they set the reset an
+	// injected 429 announces.
+	rateLimits map[string]auth0emu.RateLimit
+	// realClock runs the tenant and the portal on time.Now, for faults whose
+	// timing is checked against the wall clock (a 429's reset). env.clock is
+	// then nil.
+	realClock bool
+	// front wraps the tenant's handler: everything the portal and the
+	// browser send to the tenant's origin goes through it.
+	front func(tenant http.Handler) http.Handler
+	// extraEnv adds or overrides portal configuration variables.
+	extraEnv map[string]string
+}
+
+// newEnvWith is newEnv with the tenant built from spec. The wiring is the
+// same as newEnv's, which is `go run . dev`'s.
+func newEnvWith(t *testing.T, spec envSpec) *env {
+	t.Helper()
+	now := time.Now
+	var clock *testClock
+	if !spec.realClock {
+		clock = &testClock{t: time.Now()}
+		now = clock.Now
+	}
 	tenantLn := listen(t)
 	portalLn := listen(t)
 	tenantURL := "http://" + tenantLn.Addr().String()
 	portalURL := "http://" + portalLn.Addr().String()
 
-	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Now: clock.Now})
+	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Now: now, Users: spec.users, RateLimits: spec.rateLimits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +148,8 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 		"UPSTREAM_TIMEOUT":        "3s",
 		"LOG_LEVEL":               "debug",
 	}
-	for _, o := range opts {
-		for k, v := range o.extraEnv {
-			vars[k] = v
-		}
+	for k, v := range spec.extraEnv {
+		vars[k] = v
 	}
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
 	if err != nil {
@@ -121,11 +157,15 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	portal, err := handlers.NewFromConfig(context.Background(), cfg, logger, clock.Now)
+	portal, err := handlers.NewFromConfig(context.Background(), cfg, logger, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenantSrv := &httptest.Server{Listener: tenantLn, Config: &http.Server{Handler: tenant}}
+	var tenantHandler http.Handler = tenant
+	if spec.front != nil {
+		tenantHandler = spec.front(tenant)
+	}
+	tenantSrv := &httptest.Server{Listener: tenantLn, Config: &http.Server{Handler: tenantHandler}}
 	tenantSrv.Start()
 	portalSrv := &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: portal}}
 	portalSrv.Start()

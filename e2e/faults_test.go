@@ -3,17 +3,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,85 +17,7 @@ import (
 	"time"
 
 	"mfaportal/auth0emu"
-	"mfaportal/config"
-	"mfaportal/handlers"
 )
-
-// envSpec changes what newEnvWith builds compared with newEnv.
-type envSpec struct {
-	// users are the tenant's seed users; nil means the demo users.
-	users []auth0emu.User
-	// rateLimits are the tenant's per-route limits; they set the reset an
-	// injected 429 announces.
-	rateLimits map[string]auth0emu.RateLimit
-	// realClock runs the tenant and the portal on time.Now, for faults whose
-	// timing is checked against the wall clock (a 429's reset). env.clock is
-	// then nil.
-	realClock bool
-	// front wraps the tenant's handler: everything the portal and the
-	// browser send to the tenant's origin goes through it.
-	front func(tenant http.Handler) http.Handler
-}
-
-// newEnvWith is newEnv with the tenant built from spec. The wiring is the
-// same as newEnv's, which is `go run . dev`'s.
-func newEnvWith(t *testing.T, spec envSpec) *env {
-	t.Helper()
-	now := time.Now
-	var clock *testClock
-	if !spec.realClock {
-		clock = &testClock{t: time.Now()}
-		now = clock.Now
-	}
-	tenantLn := listen(t)
-	portalLn := listen(t)
-	tenantURL := "http://" + tenantLn.Addr().String()
-	portalURL := "http://" + portalLn.Addr().String()
-
-	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Now: now, Users: spec.users, RateLimits: spec.rateLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tenant.AddRedirectURI(portalURL + "/callback")
-	tenant.AddLogoutURL(portalURL + "/signed-out")
-
-	key := make([]byte, 32)
-	rand.Read(key)
-	vars := map[string]string{
-		"PUBLIC_URL":              portalURL,
-		"AUTH0_DOMAIN":            tenantURL,
-		"AUTH0_CLIENT_ID":         tenant.WebClient().ID,
-		"AUTH0_CLIENT_SECRET":     tenant.WebClient().Secret,
-		"AUTH0_M2M_CLIENT_ID":     tenant.M2MClient().ID,
-		"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
-		"SESSION_KEYS":            base64.StdEncoding.EncodeToString(key),
-		"UPSTREAM_TIMEOUT":        "3s",
-		"LOG_LEVEL":               "debug",
-	}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	portal, err := handlers.NewFromConfig(context.Background(), cfg, logger, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenantHandler http.Handler = tenant
-	if spec.front != nil {
-		tenantHandler = spec.front(tenant)
-	}
-	tenantSrv := &httptest.Server{Listener: tenantLn, Config: &http.Server{Handler: tenantHandler}}
-	tenantSrv.Start()
-	portalSrv := &httptest.Server{Listener: portalLn, Config: &http.Server{Handler: portal}}
-	portalSrv.Start()
-	t.Cleanup(func() {
-		portalSrv.Close()
-		tenantSrv.Close()
-	})
-	return &env{t: t, tenant: tenant, tenantURL: tenantURL, portalURL: portalURL, clock: clock, logs: logs}
-}
 
 // upstreamCall is one request that reached the tenant, as the tap saw it.
 type upstreamCall struct {

@@ -345,7 +345,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	b.post("/logout", url.Values{"csrf_token": {csrf(t, list)}})
 
 	logs := e.logs.String()
-	if !strings.Contains(logs, "recovery code regenerated") || !strings.Contains(logs, "factor removed") {
+	if !strings.Contains(logs, `"event":"recovery_code_regenerated"`) || !strings.Contains(logs, `"event":"factor_removed"`) {
 		t.Fatal("the actions were not logged at all")
 	}
 	for _, secret := range []string{

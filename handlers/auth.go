@@ -77,14 +77,15 @@ func (p *portal) handleCallback(c echo.Context) error {
 	defer cancel()
 	id, err := p.signIn.Exchange(ctx, code, tx)
 	if err != nil {
+		p.audit(c, auditSignedIn, err)
 		return err
 	}
 	// A new session, new id and new CSRF token: nothing is adopted from a
 	// cookie the browser brought, and any earlier session is revoked.
-	if old := p.sessions.load(c.Request()); old != nil {
-		p.sessions.revoked.add(old.ID, p.now().Add(sessionCookieLifetime))
+	sess, err := p.sessions.regenerate(c.Request())
+	if err != nil {
+		return err
 	}
-	sess := newSession()
 	sess.Sub = id.Sub
 	sess.Name = id.Name
 	sess.AccessToken = id.AccessToken
@@ -93,7 +94,7 @@ func (p *portal) handleCallback(c echo.Context) error {
 	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
-	p.log.Info("signed in", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+	p.audit(c, auditSignedIn, nil, slog.String("sub", sess.Sub))
 	return c.Redirect(http.StatusSeeOther, tx.ReturnPath)
 }
 
@@ -114,15 +115,20 @@ func (p *portal) signInRefused(code, returnPath string) error {
 // handleLogout handles "POST /logout": it ends the session here (the cookie
 // is revoked, so a copy of it is useless) and at Auth0.
 func (p *portal) handleLogout(c echo.Context) error {
-	sess := p.sessions.load(c.Request())
+	sess, err := p.sessions.load(c.Request())
+	if err != nil {
+		return err
+	}
 	if sess == nil {
 		return p.redirectSeeOther(c, "/signed-out")
 	}
 	if !validCSRF(c, sess) {
 		return errCSRF
 	}
-	p.sessions.destroy(c.Response(), sess)
-	p.log.Info("signed out", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+	if err := p.sessions.destroy(c.Response(), c.Request(), sess); err != nil {
+		return err
+	}
+	p.audit(c, auditSignedOut, nil, slog.String("sub", sess.Sub))
 	return p.redirectSeeOther(c, p.signIn.LogoutURL(p.publicURL+"/signed-out"))
 }
 

@@ -116,6 +116,15 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 	if errors.As(err, &pe) {
 		return pe
 	}
+	var le *limitExceeded
+	if errors.As(err, &le) {
+		return tooOftenPage(le)
+	}
+	if errors.Is(err, errSessionStoreDown) {
+		return &pageError{Status: http.StatusServiceUnavailable, Heading: "The portal is temporarily unavailable",
+			Message:   "We couldn't reach the portal's session storage. Nothing was changed. Please try again in a moment.",
+			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {
@@ -201,7 +210,24 @@ func returnPathOf(c echo.Context) string {
 	return safeReturnPath(r.URL.RequestURI())
 }
 
+// tooOftenPage explains a per-user limit on a destructive action: what the
+// limit is, that nothing was changed, and how long to wait.
+func tooOftenPage(le *limitExceeded) *pageError {
+	what, back := "remove sign-in methods", "/factors"
+	if le.action == actionRegenerate {
+		what, back = "generate new recovery codes", "/recovery-code"
+	}
+	return &pageError{Status: http.StatusTooManyRequests, Heading: "You've done this too often",
+		Message: fmt.Sprintf("For your account's safety you can %s at most %d times in %s. Nothing was changed. Please wait %s and try again.",
+			what, le.action.max(), humanWait(limitWindow), humanWait(le.wait)),
+		ActionURL: back, ActionText: "Back", Err: le}
+}
+
 func retryAfter(err error) time.Duration {
+	var le *limitExceeded
+	if errors.As(err, &le) {
+		return le.wait
+	}
 	var ae *mfaapi.APIError
 	if errors.As(err, &ae) {
 		if ae.RetryAfter > 0 {

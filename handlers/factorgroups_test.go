@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"mfaportal/mfaapi"
@@ -97,6 +98,22 @@ func TestMaskedForDisplay(t *testing.T) {
 	for in, want := range tests {
 		if got := maskedForDisplay(in); got != want {
 			t.Errorf("maskedForDisplay(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidAuthenticatorID(t *testing.T) {
+	valid := []string{"totp|dev_abc", "recovery-code|dev_X-1_y", "email|verified_Z", "a|b"}
+	invalid := []string{"", "totp", "|dev", "totp|", "TOTP|dev", "totp|dev|x", "totp|dev/x", "totp|dév", "totp|dev x",
+		"totp|" + strings.Repeat("a", 129), strings.Repeat("a", 33) + "|x", "../..|x", "totp|%7C"}
+	for _, id := range valid {
+		if !validAuthenticatorID(id) {
+			t.Errorf("validAuthenticatorID(%q) = false", id)
+		}
+	}
+	for _, id := range invalid {
+		if validAuthenticatorID(id) {
+			t.Errorf("validAuthenticatorID(%q) = true", id)
 		}
 	}
 }

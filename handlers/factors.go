@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,6 +119,10 @@ func (p *portal) handleDeleteConfirm(c echo.Context) error {
 // removes the twin. It shows success only once Auth0 has said so.
 func (p *portal) handleDelete(c echo.Context) error {
 	sess := p.sessionFromContext(c)
+	// The limit comes first: over it, nothing is asked of Auth0.
+	if err := p.checkLimit(c.Request().Context(), actionRemoveFactor, sess.Sub); err != nil {
+		return err
+	}
 	g, _, err := p.factorFromRequest(c, sess)
 	if errors.Is(err, errFactorGone) {
 		return p.flashAndList(c, sess, flashAlreadyRemoved, "This sign-in method")
@@ -132,9 +137,9 @@ func (p *portal) handleDelete(c echo.Context) error {
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
+	p.audit(c, auditFactorRemoved, err, slog.String("sub", sess.Sub), slog.String("factor_type", kindName(g.Kind)))
 	switch {
 	case err == nil:
-		p.log.Info("factor removed", "request_id", requestID(c), "sub", sess.Sub, "factor_type", kindName(g.Kind))
 		return p.flashAndList(c, sess, flashRemoved, label)
 	case errors.Is(err, mfaapi.ErrNotFound):
 		return p.flashAndList(c, sess, flashAlreadyRemoved, label)

@@ -42,8 +42,9 @@ func requestID(c echo.Context) string {
 
 // securityHeaders sets the headers every response carries. No page of the
 // portal may be cached: each is personal, and the recovery code page must
-// never be kept anywhere.
-func securityHeaders(csp string, frameable bool) echo.MiddlewareFunc {
+// never be kept anywhere. With hsts (the public URL is https), browsers are
+// told to use only https for a year, subdomains included.
+func securityHeaders(csp string, frameable, hsts bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -55,6 +56,9 @@ func securityHeaders(csp string, frameable bool) echo.MiddlewareFunc {
 			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
 			if !frameable {
 				h.Set("X-Frame-Options", "DENY")
+			}
+			if hsts {
+				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 			}
 			if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
 				h.Set("Cache-Control", "no-store")
@@ -116,6 +120,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("request_id", requestID(c)),
 				slog.String("method", c.Request().Method),
+				slog.String("client_ip", c.RealIP()),
 				slog.String("route", c.Path()),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("latency", time.Since(start)))
@@ -129,7 +134,10 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 // page (same path), never to a silent replay.
 func (p *portal) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess := p.sessions.load(c.Request())
+		sess, err := p.sessions.load(c.Request())
+		if err != nil {
+			return err // the session store is down: a clear 503, not a sign-in loop
+		}
 		if sess == nil || !sess.signedIn(p.now()) {
 			status := http.StatusFound
 			if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {

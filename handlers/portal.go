@@ -1,15 +1,19 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"mfaportal/mfaapi"
 	"mfaportal/views"
@@ -53,6 +57,13 @@ type Deps struct {
 	Now             func() time.Time
 	// AssetVersion busts browser caches of /static files between releases.
 	AssetVersion string
+	// Ops is what operating the portal needs: metrics, readiness checks,
+	// trusted proxies (see health.go and metrics.go). Its zero value is fine.
+	Ops Operations
+	// Redis, when set, holds the sessions and the per-user limits, so that
+	// several replicas behave as one. Nil: encrypted-cookie sessions and
+	// in-memory limits, for a single instance.
+	Redis redis.UniversalClient
 }
 
 // portal holds the dependencies the handlers are methods over.
@@ -61,11 +72,14 @@ type portal struct {
 	factors   factorAPI
 	recovery  recoveryCodes
 	sessions  *sessionStore
+	limits    actionLimiter
 	publicURL string
 	timeout   time.Duration
 	log       *slog.Logger
 	now       func() time.Time
 	assetVer  string
+	metrics   *Metrics  // nil-safe: nil records nothing
+	buffers   sync.Pool // of *bytes.Buffer, for render
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -82,13 +96,19 @@ func newPortal(d Deps) (*portal, error) {
 		d.UpstreamTimeout = 10 * time.Second
 	}
 	sessions, err := newSessionStore(d.SessionKeys, d.Now)
+	var limits actionLimiter = newMemoryLimiter(d.Now)
+	if d.Redis != nil {
+		sessions, err = newRedisSessionStore(d.SessionKeys, d.Now, d.Redis)
+		limits = newRedisLimiter(d.Redis)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &portal{
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery,
-		sessions: sessions, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
-		log: d.Logger, now: d.Now, assetVer: d.AssetVersion,
+		sessions: sessions, limits: limits, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
+		log: d.Logger, now: d.Now, assetVer: d.AssetVersion, metrics: d.Ops.Metrics,
+		buffers: sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}, nil
 }
 
@@ -114,10 +134,26 @@ func (p *portal) page(c echo.Context, title string, sess *userSession) views.Pag
 }
 
 // render writes a page inside the layout.
+// The page is rendered into a buffer first: one write with a Content-Length
+// (templ would otherwise flush mid-page), and a render error can still become
+// an error page because nothing has been sent yet.
 func (p *portal) render(c echo.Context, status int, pg views.Page, body templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	buf := p.buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			p.buffers.Put(buf)
+		}
+	}()
+	if err := views.Layout(pg, body).Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	c.Response().WriteHeader(status)
-	return views.Layout(pg, body).Render(c.Request().Context(), c.Response())
+	_, err := c.Response().Write(buf.Bytes())
+	return err
 }
 
 func (p *portal) redirectSeeOther(c echo.Context, to string) error {

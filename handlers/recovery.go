@@ -40,6 +40,11 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 	if sess.RegenNonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.RegenNonce)) != 1 {
 		return errRegenAlreadyDone
 	}
+	// Over the limit, the form stays usable for after the wait: the nonce is
+	// not spent and Auth0 is not called.
+	if err := p.checkLimit(c.Request().Context(), actionRegenerate, sess.Sub); err != nil {
+		return err
+	}
 	sess.RegenNonce = randomToken(16)
 	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
 		return err
@@ -48,10 +53,10 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 	defer cancel()
 	code, err := p.recovery.RegenerateRecoveryCode(ctx, sess.Sub)
 	if err != nil {
-		p.log.Warn("recovery code regeneration failed", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+		p.audit(c, auditRecoveryCodeNew, err, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
 		return err
 	}
-	p.log.Info("recovery code regenerated", slog.String("request_id", requestID(c)), slog.String("sub", sess.Sub))
+	p.audit(c, auditRecoveryCodeNew, nil, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
 	pg := p.page(c, "Your new recovery code", sess)
 	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -19,12 +20,15 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = p.errorHandler
+	e.IPExtractor = ipExtractor(d.Ops.TrustedProxies)
 
 	e.Use(
 		middleware.Recover(),
 		withRequestID,
 		accessLog(p.log),
-		securityHeaders(contentSecurityPolicy(d.Issuer, d.FrameAncestors), len(d.FrameAncestors) > 0),
+		d.Ops.Metrics.middleware,
+		securityHeaders(contentSecurityPolicy(d.Issuer, d.FrameAncestors), len(d.FrameAncestors) > 0,
+			strings.HasPrefix(d.PublicURL, "https://")),
 		middleware.BodyLimit("64K"),
 		refuseCrossOrigin,
 	)
@@ -35,7 +39,8 @@ func New(d Deps) (*echo.Echo, error) {
 	e.GET("/callback", p.handleCallback)
 	e.POST("/logout", p.handleLogout)
 	e.GET("/signed-out", p.handleSignedOut)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/healthz", handleHealthz)
+	e.GET("/readyz", handleReadyz(d.Ops.ReadinessChecks, p.log, d.Ops.Metrics))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 
 	// Signed in. Each POST is the same path as its confirmation page, so an

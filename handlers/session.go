@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -23,12 +24,18 @@ const (
 	sessionCookieLifetime = 12 * time.Hour
 	// loginTxLifetime is how long a sign-in round trip through Auth0 may take.
 	loginTxLifetime = 15 * time.Minute
+	// redisSessionIDBytes is the randomness of a Redis session's id: 256
+	// bits, which is all its cookie holds.
+	redisSessionIDBytes = 32
 )
 
 // userSession is everything the portal keeps about a signed-in user. Only what
 // the pages need: the cookie must stay under 4096 bytes.
 type userSession struct {
-	ID          string // random, regenerated at sign-in, revoked at sign-out
+	// ID is random, regenerated at sign-in, revoked at sign-out. In Redis
+	// mode it is the cookie's value and only its hash names the key, so it
+	// is not stored with the fields.
+	ID          string `json:"-"`
 	Sub         string // from the verified ID token; the only user id used upstream
 	Name        string
 	AccessToken string // the /mfa/ audience token; never sent to the browser in clear
@@ -40,6 +47,11 @@ type userSession struct {
 	RegenNonce string
 	Flash      string // a message key shown once on the next page
 	FlashArg   string
+
+	// isNew marks a session made by regenerate and not yet saved, so the
+	// Redis store creates its key only then and never recreates a key that
+	// sign-out on another replica has deleted.
+	isNew bool
 }
 
 // signedIn reports whether the session holds a usable /mfa/ token.
@@ -56,34 +68,73 @@ type loginTx struct {
 	Created    time.Time
 }
 
-// sessionStore keeps sessions in encrypted, signed cookies (gorilla/sessions
-// over securecookie: AES-256-CTR, then HMAC-SHA256 over name, timestamp and
-// ciphertext) and remembers revoked session ids so a cookie copied before
-// sign-out is useless after it. We use the library rather than our own
-// sealing because cookie crypto is easy to get subtly wrong.
-type sessionStore struct {
-	cookies *sessions.CookieStore
-	now     func() time.Time
-	revoked *revocationList
+// sessionBackend keeps the signed-in user's session between requests. There
+// are two: encrypted cookies (one instance, nothing to install) and Redis
+// (several replicas, where sign-out must hold on all of them).
+type sessionBackend interface {
+	// load returns the request's session, or nil when there is none, it does
+	// not verify, or it was revoked. An error means the store is unreachable.
+	load(r *http.Request) (*userSession, error)
+	// save stores the session and (re)writes its cookie.
+	save(w http.ResponseWriter, r *http.Request, us *userSession) error
+	// destroy revokes the session and tells the browser to forget the cookie.
+	destroy(w http.ResponseWriter, r *http.Request, us *userSession) error
+	// regenerate ends whatever session the request carried and returns a
+	// new, unsaved one (no session fixation).
+	regenerate(r *http.Request) (*userSession, error)
 }
 
-// newSessionStore derives an HMAC key and an AES key from each configured
-// secret. The first secret signs; all verify, which is how keys are rotated.
+var (
+	_ sessionBackend = (*cookieSessions)(nil)
+	_ sessionBackend = (*redisSessions)(nil)
+)
+
+// errSessionStoreDown wraps errors from a session or limit store that cannot
+// be reached; the error page says the portal is temporarily unavailable.
+var errSessionStoreDown = errors.New("handlers: session store unavailable")
+
+// sessionStore is the user session (in one of the backends) plus the login
+// round trip, which is always a short-lived encrypted cookie: it is written
+// before the browser leaves for Auth0 and read once when it comes back.
+type sessionStore struct {
+	sessionBackend
+	cookies *sessions.CookieStore
+	now     func() time.Time
+}
+
+// newSessionStore keeps sessions in encrypted cookies.
 func newSessionStore(secrets [][]byte, now func() time.Time) (*sessionStore, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("handlers: no session keys")
+	cookies, err := newCookieStore(secrets, "mfaportal session")
+	if err != nil {
+		return nil, err
 	}
-	var pairs [][]byte
-	for _, secret := range secrets {
-		hashKey, err := hkdf.Key(sha256.New, secret, nil, "mfaportal session hmac", 32)
-		if err != nil {
-			return nil, err
-		}
-		blockKey, err := hkdf.Key(sha256.New, secret, nil, "mfaportal session aes", 32)
-		if err != nil {
-			return nil, err
-		}
-		pairs = append(pairs, hashKey, blockKey)
+	backend := &cookieSessions{cookies: cookies, now: now, revoked: newRevocationList()}
+	return &sessionStore{sessionBackend: backend, cookies: cookies, now: now}, nil
+}
+
+// newRedisSessionStore keeps sessions in Redis; the login round trip stays a cookie.
+func newRedisSessionStore(secrets [][]byte, now func() time.Time, rdb redis.UniversalClient) (*sessionStore, error) {
+	cookies, err := newCookieStore(secrets, "mfaportal session")
+	if err != nil {
+		return nil, err
+	}
+	backend, err := newRedisSessions(secrets, rdb)
+	if err != nil {
+		return nil, err
+	}
+	return &sessionStore{sessionBackend: backend, cookies: cookies, now: now}, nil
+}
+
+// newCookieStore derives an HMAC key and an AES key from each configured
+// secret (purpose names the use, so different uses never share keys). The
+// first secret signs; all verify, which is how keys are rotated. Cookies are
+// sealed by gorilla/sessions over securecookie: AES-256-CTR, then HMAC-SHA256
+// over name, timestamp and ciphertext. We use the library rather than our
+// own sealing because cookie crypto is easy to get subtly wrong.
+func newCookieStore(secrets [][]byte, purpose string) (*sessions.CookieStore, error) {
+	pairs, err := derivedKeyPairs(secrets, purpose)
+	if err != nil {
+		return nil, err
 	}
 	store := sessions.NewCookieStore(pairs...)
 	store.Options = &sessions.Options{
@@ -94,15 +145,42 @@ func newSessionStore(secrets [][]byte, now func() time.Time) (*sessionStore, err
 		SameSite: http.SameSiteLaxMode,
 	}
 	store.MaxAge(store.Options.MaxAge)
-	return &sessionStore{cookies: store, now: now, revoked: newRevocationList()}, nil
+	return store, nil
 }
 
-// load returns the request's session, or nil when there is none, it does not
-// verify, or it was revoked.
-func (s *sessionStore) load(r *http.Request) *userSession {
+// derivedKeyPairs returns securecookie's hash and block keys, two per secret.
+func derivedKeyPairs(secrets [][]byte, purpose string) ([][]byte, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("handlers: no session keys")
+	}
+	var pairs [][]byte
+	for _, secret := range secrets {
+		hashKey, err := hkdf.Key(sha256.New, secret, nil, purpose+" hmac", 32)
+		if err != nil {
+			return nil, err
+		}
+		blockKey, err := hkdf.Key(sha256.New, secret, nil, purpose+" aes", 32)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, hashKey, blockKey)
+	}
+	return pairs, nil
+}
+
+// cookieSessions keeps the whole session in the encrypted cookie and
+// remembers revoked session ids, so a cookie copied before sign-out is
+// useless after it (on this instance: the list is in memory).
+type cookieSessions struct {
+	cookies *sessions.CookieStore
+	now     func() time.Time
+	revoked *revocationList
+}
+
+func (s *cookieSessions) load(r *http.Request) (*userSession, error) {
 	sess, err := s.cookies.New(r, sessionCookieName)
 	if err != nil || sess.IsNew {
-		return nil
+		return nil, nil
 	}
 	v := sess.Values
 	us := &userSession{
@@ -118,14 +196,14 @@ func (s *sessionStore) load(r *http.Request) *userSession {
 		FlashArg:    str(v["flash_arg"]),
 	}
 	if us.ID == "" || us.CSRFToken == "" || s.revoked.has(us.ID, s.now()) {
-		return nil
+		return nil, nil
 	}
-	return us
+	return us, nil
 }
 
 // save writes the session cookie. It fails rather than writing a cookie the
 // browser would drop for being too large.
-func (s *sessionStore) save(w http.ResponseWriter, r *http.Request, us *userSession) error {
+func (s *cookieSessions) save(w http.ResponseWriter, r *http.Request, us *userSession) error {
 	sess := sessions.NewSession(s.cookies, sessionCookieName)
 	opts := *s.cookies.Options
 	sess.Options = &opts
@@ -141,21 +219,32 @@ func (s *sessionStore) save(w http.ResponseWriter, r *http.Request, us *userSess
 		"flash":     us.Flash,
 		"flash_arg": us.FlashArg,
 	}
-	return s.cookies.Save(r, w, sess)
+	if err := s.cookies.Save(r, w, sess); err != nil {
+		return err
+	}
+	us.isNew = false
+	return nil
+}
+
+func (s *cookieSessions) destroy(w http.ResponseWriter, _ *http.Request, us *userSession) error {
+	if us != nil {
+		s.revoked.add(us.ID, s.now().Add(sessionCookieLifetime))
+	}
+	expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+	return nil
+}
+
+func (s *cookieSessions) regenerate(r *http.Request) (*userSession, error) {
+	if old, _ := s.load(r); old != nil {
+		s.revoked.add(old.ID, s.now().Add(sessionCookieLifetime))
+	}
+	return newSession(), nil
 }
 
 // newSession starts a fresh session: new id and new CSRF token, nothing carried
 // over from whatever cookie the browser had (no session fixation).
 func newSession() *userSession {
-	return &userSession{ID: randomToken(16), CSRFToken: randomToken(32), RegenNonce: randomToken(16)}
-}
-
-// destroy revokes the session id and tells the browser to forget the cookie.
-func (s *sessionStore) destroy(w http.ResponseWriter, us *userSession) {
-	if us != nil {
-		s.revoked.add(us.ID, s.now().Add(sessionCookieLifetime))
-	}
-	expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+	return &userSession{ID: randomToken(16), CSRFToken: randomToken(32), RegenNonce: randomToken(16), isNew: true}
 }
 
 func (s *sessionStore) loadLogin(r *http.Request) *loginTx {

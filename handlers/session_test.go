@@ -32,7 +32,7 @@ func TestSessionRoundTripAndSize(t *testing.T) {
 	}
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Cookie", strings.SplitN(cookie, ";", 2)[0])
-	got := store.load(req)
+	got, _ := store.load(req)
 	if got == nil || got.Sub != sess.Sub || got.AccessToken != sess.AccessToken || !got.TokenExpiry.Equal(sess.TokenExpiry.Truncate(time.Second)) || got.CSRFToken != sess.CSRFToken {
 		t.Fatalf("loaded %+v", got)
 	}
@@ -43,17 +43,19 @@ func TestSessionRoundTripAndSize(t *testing.T) {
 	// Rotation: a store whose first key is new still reads the old cookie,
 	// and a store without the old key does not.
 	rotated, _ := newSessionStore([][]byte{[]byte(strings.Repeat("n", 32)), []byte(strings.Repeat("k", 32))}, func() time.Time { return now })
-	if rotated.load(req) == nil {
+	if us, _ := rotated.load(req); us == nil {
 		t.Error("rotated keys do not verify the old cookie")
 	}
 	other, _ := newSessionStore([][]byte{[]byte(strings.Repeat("n", 32))}, func() time.Time { return now })
-	if other.load(req) != nil {
+	if us, _ := other.load(req); us != nil {
 		t.Error("a store without the key accepted the cookie")
 	}
 
 	// Revocation.
-	store.destroy(httptest.NewRecorder(), got)
-	if store.load(req) != nil {
+	if err := store.destroy(httptest.NewRecorder(), req, got); err != nil {
+		t.Fatal(err)
+	}
+	if us, _ := store.load(req); us != nil {
 		t.Error("a destroyed session still loads")
 	}
 }

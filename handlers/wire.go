@@ -2,10 +2,14 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"mfaportal/config"
 	"mfaportal/mfaapi"
@@ -15,7 +19,11 @@ import (
 // NewFromConfig wires the portal's dependencies from the configuration. The M2M
 // token source is built here, once per process, so every regeneration shares
 // one cached token.
-func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (http.Handler, error) {
+func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time, opts ...WireOption) (http.Handler, error) {
+	var wo wireOptions
+	for _, o := range opts {
+		o(&wo)
+	}
 	upstream := &http.Client{
 		Timeout: cfg.UpstreamTimeout,
 		Transport: &http.Transport{
@@ -29,11 +37,16 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 			ForceAttemptHTTP2:     true,
 		},
 	}
+	// The M2M token source gets its own copy of the client so its token
+	// requests are counted as such, apart from sign-in's code exchange.
+	m2mClient := *upstream
+	m2mClient.Transport = wo.metrics.instrument(upstream.Transport, func(*http.Request) string { return endpointM2MToken })
+	upstream.Transport = wo.metrics.instrument(upstream.Transport, upstreamEndpoint)
 	mfa, err := mfaapi.New(cfg.TenantURL(), mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
-	tokens := mfaapi.NewM2MTokenSource(context.WithoutCancel(ctx), cfg.TokenURL(), cfg.M2MClientID, cfg.M2MClientSecret, cfg.ManagementAudience(), upstream)
+	tokens := mfaapi.NewM2MTokenSource(context.WithoutCancel(ctx), cfg.TokenURL(), cfg.M2MClientID, cfg.M2MClientSecret, cfg.ManagementAudience(), &m2mClient)
 	mgmt, err := mfaapi.NewManagement(cfg.TenantURL(), tokens, mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(logger))
 	if err != nil {
 		return nil, err
@@ -48,6 +61,10 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		HTTPClient:   upstream,
 		Now:          now,
 	})
+	rdb, err := newRedisClient(cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
 	return New(Deps{
 		SignIn:          signIn,
 		Factors:         mfa,
@@ -60,5 +77,33 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		Logger:          logger,
 		Now:             now,
 		AssetVersion:    static.Version(),
+		Redis:           rdb,
+		Ops:             operations(cfg, wo.metrics, signIn, rdb),
 	})
+}
+
+// newRedisClient connects to REDIS_URL, or returns nil when it is empty. It
+// does not wait for Redis: the client dials on first use and redials after
+// an outage by itself, and pages say "temporarily unavailable" meanwhile.
+// Timeouts are short because every page waits on Redis.
+func newRedisClient(redisURL string) (redis.UniversalClient, error) {
+	if redisURL == "" {
+		return nil, nil
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		// go-redis's message could quote the URL, which may hold a password.
+		return nil, errors.New("handlers: REDIS_URL is not usable by the Redis client")
+	}
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	opts.MaxRetries = 1
+	opts.DialerRetries = 2 // while Redis is down, fail the page fast
+	// Plain Redis (Debian's, a managed instance) needs neither client
+	// identification nor Redis Enterprise's maintenance notifications; both
+	// only add handshake noise in the logs of older servers.
+	opts.DisableIdentity = true
+	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(opts), nil
 }

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"mfaportal/auth0emu"
+)
+
+// maxRequestsPerWorker bounds a worker's loop in one slice besides the
+// deadline, and so the memory the recorded latencies take.
+const maxRequestsPerWorker = 1_000_000
+
+// runStats summarises one measured run against one target.
+type runStats struct {
+	requests int
+	errors   int
+	firstErr string
+	elapsed  time.Duration
+	p50, p99 time.Duration
+	// Tenant counters during the run.
+	upstreamLists int
+	jwks          int
+	tokenCalls    int
+}
+
+func (s runStats) rps() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(s.requests) / s.elapsed.Seconds()
+}
+
+// upstreamPerView is GET /mfa/authenticators calls per request served.
+func (s runStats) upstreamPerView() float64 {
+	if s.requests == 0 {
+		return 0
+	}
+	return float64(s.upstreamLists) / float64(s.requests)
+}
+
+// loadRow is one concurrency of the main table.
+type loadRow struct {
+	concurrency      int
+	portal, baseline runStats
+}
+
+// sliceLength is how long one side runs before the other takes over. Short
+// slices, alternated, make a burst of outside load hit both sides alike, so
+// the ratio holds on a shared machine.
+const sliceLength = 500 * time.Millisecond
+
+// runLoadTable measures the portal and the baseline at each concurrency.
+func runLoadTable(ctx context.Context, e *env, cookies []string, o options) []loadRow {
+	var rows []loadRow
+	for _, c := range o.concurrencies {
+		if ctx.Err() != nil {
+			break
+		}
+		p, b := measurePair(ctx, e, cookies, c, o)
+		rows = append(rows, loadRow{concurrency: c, portal: p, baseline: b})
+	}
+	return rows
+}
+
+// latencyResult is the optional run with upstream latency injected.
+type latencyResult struct {
+	injected         time.Duration
+	concurrency      int
+	portal, baseline runStats
+}
+
+func runWithLatency(ctx context.Context, e *env, cookies []string, o options) latencyResult {
+	e.tenant.Inject(auth0emu.RouteListAuthenticators, auth0emu.Fault{Latency: o.latency})
+	defer e.tenant.ClearFaults()
+	p, b := measurePair(ctx, e, cookies, o.latencyConc, o)
+	return latencyResult{injected: o.latency, concurrency: o.latencyConc, portal: p, baseline: b}
+}
+
+// target is one side of the comparison with its own connection pool.
+type target struct {
+	url     string
+	cookies []string
+	client  *http.Client
+	stats   runStats
+	samples []time.Duration
+}
+
+// measurePair warms both sides up, then alternates them in slices until each
+// has run for o.duration, reading the tenant's counters around every slice.
+func measurePair(ctx context.Context, e *env, cookies []string, concurrency int, o options) (portal, baseline runStats) {
+	sides := []*target{
+		{url: e.portalURL + "/factors", cookies: cookies, client: loadClient(concurrency)},
+		{url: e.baselineURL + "/", client: loadClient(concurrency)},
+	}
+	defer func() {
+		for _, t := range sides {
+			t.client.CloseIdleConnections()
+		}
+	}()
+	for _, t := range sides {
+		if o.warmup > 0 {
+			drive(ctx, t.client, t.url, t.cookies, concurrency, o.warmup)
+		}
+	}
+	// Start from a collected heap, so an earlier run's garbage is not billed
+	// to this one. No collection between slices: each side pays for its own
+	// garbage, whenever the collector runs.
+	runtime.GC()
+	nSlices := max(1, int(o.duration/sliceLength))
+	for i := range nSlices {
+		if ctx.Err() != nil {
+			break
+		}
+		order := sides
+		if i%2 == 1 {
+			order = []*target{sides[1], sides[0]}
+		}
+		for _, t := range order {
+			before := tenantCounts(e)
+			sample := drive(ctx, t.client, t.url, t.cookies, concurrency, o.duration/time.Duration(nSlices))
+			t.stats.add(sample, tenantCounts(e).minus(before))
+			t.samples = append(t.samples, sample.latencies...)
+		}
+	}
+	for _, t := range sides {
+		t.stats.p50, t.stats.p99 = percentile(t.samples, 0.50), percentile(t.samples, 0.99)
+	}
+	return sides[0].stats, sides[1].stats
+}
+
+// counts are the tenant's counters that matter here.
+type counts struct{ lists, jwks, tokens int }
+
+func tenantCounts(e *env) counts {
+	return counts{
+		lists:  e.tenant.Calls(auth0emu.RouteListAuthenticators),
+		jwks:   e.tenant.Calls(auth0emu.RouteJWKS),
+		tokens: e.tenant.Calls(auth0emu.RouteToken),
+	}
+}
+
+func (c counts) minus(o counts) counts {
+	return counts{c.lists - o.lists, c.jwks - o.jwks, c.tokens - o.tokens}
+}
+
+func (s *runStats) add(x sample, c counts) {
+	s.requests += len(x.latencies)
+	s.errors += x.errors
+	if s.firstErr == "" {
+		s.firstErr = x.firstErr
+	}
+	s.elapsed += x.elapsed
+	s.upstreamLists += c.lists
+	s.jwks += c.jwks
+	s.tokenCalls += c.tokens
+}
+
+// loadClient keeps one idle connection per worker, so the run measures
+// requests, not connection set-up, and never follows a redirect (a redirect
+// to /login is an error here).
+func loadClient(concurrency int) *http.Client {
+	return &http.Client{
+		Transport: loadTransport(concurrency),
+		Timeout:   30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+func loadTransport(concurrency int) *http.Transport {
+	return &http.Transport{
+		MaxIdleConns:        concurrency,
+		MaxIdleConnsPerHost: concurrency,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+}
+
+// sample is what one drive recorded.
+type sample struct {
+	latencies []time.Duration
+	errors    int
+	firstErr  string
+	elapsed   time.Duration
+}
+
+// drive runs concurrency workers that each send GETs back to back until d
+// has passed. With cookies, worker w uses cookies w, w+concurrency, ... in
+// turn, so the load is spread over every signed-in user.
+func drive(ctx context.Context, client *http.Client, url string, cookies []string, concurrency int, d time.Duration) sample {
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	workers := make([]sample, concurrency)
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for w := range workers {
+		ws := &workers[w]
+		wg.Go(func() {
+			next := w
+			for n := 0; n < maxRequestsPerWorker && time.Now().Before(deadline) && ctx.Err() == nil; n++ {
+				cookie := ""
+				if len(cookies) > 0 {
+					cookie = cookies[next%len(cookies)]
+					next += concurrency
+				}
+				t0 := time.Now()
+				err := getOK(ctx, client, url, cookie)
+				ws.latencies = append(ws.latencies, time.Since(t0))
+				if err != nil {
+					ws.errors++
+					if ws.firstErr == "" {
+						ws.firstErr = err.Error()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out := sample{elapsed: time.Since(start)}
+	for _, ws := range workers {
+		out.latencies = append(out.latencies, ws.latencies...)
+		out.errors += ws.errors
+		if out.firstErr == "" {
+			out.firstErr = ws.firstErr
+		}
+	}
+	return out
+}
+
+// getOK sends one GET and reads the whole body; anything but 200 is an error.
+func getOK(ctx context.Context, client *http.Client, url, cookie string) error {
+	resp, err := get(ctx, client, url, cookie)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// percentile sorts d in place and returns its q-quantile (nearest rank).
+func percentile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[int(q*float64(len(d)-1)+0.5)]
+}
+
+// checkFactorsPage makes sure a cookie really shows the factors page before
+// anything is measured, so a broken sign-in cannot pass as a fast redirect.
+func checkFactorsPage(ctx context.Context, e *env, cookie string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.portalURL+"/factors", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Cookie", cookie)
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `data-testid="factor-app"`) {
+		return fmt.Errorf("GET /factors with a fresh session: status %d, no authenticator app listed", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+
+	"mfaportal/config"
+)
+
+// readinessTimeout bounds each readiness check: a load balancer's probe
+// should get an answer before its own timeout, even when a check hangs.
+const readinessTimeout = 2 * time.Second
+
+// Operations is what running the portal in production adds to Deps.
+type Operations struct {
+	// Metrics records request and upstream metrics; nil records nothing.
+	Metrics *Metrics
+	// ReadinessChecks are what /readyz waits for (issuer discovery, Redis).
+	ReadinessChecks []ReadinessCheck
+	// TrustedProxies are the networks whose X-Forwarded-For is believed for
+	// the client address. Empty: the TCP peer is the client.
+	TrustedProxies []*net.IPNet
+}
+
+// operations builds the production Operations: /readyz waits for the
+// issuer's discovery (cached once loaded) and, when configured, for Redis.
+func operations(cfg *config.Config, metrics *Metrics, signIn *OIDC, rdb redis.UniversalClient) Operations {
+	checks := []ReadinessCheck{{Name: "issuer discovery", Check: signIn.Ready}}
+	if rdb != nil {
+		checks = append(checks, ReadinessCheck{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+	}
+	return Operations{Metrics: metrics, ReadinessChecks: checks, TrustedProxies: cfg.TrustedProxies}
+}
+
+// ipExtractor finds the client address for c.RealIP(). Echo's default
+// believes X-Forwarded-For from anyone, and its XFF extractor trusts every
+// private network by default; both would let a client choose the address
+// logged. Only the configured proxies are trusted here.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// ReadinessCheck is one thing /readyz waits for, e.g. the issuer's discovery
+// or Redis. Check returns nil when ready; its error is logged, never shown.
+type ReadinessCheck struct {
+	Name  string // shown in the 503 body, e.g. "issuer discovery"
+	Check func(ctx context.Context) error
+}
+
+// handleHealthz handles "GET /healthz": the process is alive and serving.
+// It checks nothing upstream, so a slow Auth0 never gets replicas restarted.
+func handleHealthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok")
+}
+
+// handleReadyz handles "GET /readyz": 200 when every readiness check passes,
+// else 503 naming the failed checks. The reason is plain and holds no
+// error text (which could name internal hosts); the log has the details.
+func handleReadyz(checks []ReadinessCheck, log *slog.Logger, metrics *Metrics) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var failed []string
+		for _, rc := range checks {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), readinessTimeout)
+			err := rc.Check(ctx)
+			cancel()
+			if err != nil {
+				failed = append(failed, rc.Name)
+				metrics.readinessFailed(rc.Name)
+				log.LogAttrs(c.Request().Context(), slog.LevelWarn, "not ready",
+					slog.String("request_id", requestID(c)), slog.String("check", rc.Name), slog.String("error", err.Error()))
+			}
+		}
+		if len(failed) > 0 {
+			return c.String(http.StatusServiceUnavailable, "not ready: "+strings.Join(failed, ", ")+" unavailable\n")
+		}
+		return c.String(http.StatusOK, "ready\n")
+	}
+}

@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the portal's Prometheus collectors on a registry of its own
+// (no global default registry), so tests and several portals in one process
+// never collide. A nil *Metrics records nothing: every method is nil-safe.
+type Metrics struct {
+	registry    *prometheus.Registry
+	requests    *prometheus.HistogramVec
+	upstream    *prometheus.HistogramVec
+	m2mTokens   *prometheus.CounterVec
+	rateLimits  *prometheus.CounterVec
+	readyChecks *prometheus.CounterVec
+}
+
+// NewMetrics registers the portal's collectors, plus the Go runtime and
+// process collectors, on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mfaportal_http_request_duration_seconds",
+			Help:    "Latency of the portal's HTTP responses by route template, method and status class.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "status"}),
+		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mfaportal_upstream_request_duration_seconds",
+			Help:    "Latency of calls to Auth0 by endpoint and HTTP status (\"error\" when no answer came).",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"endpoint", "status"}),
+		m2mTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mfaportal_m2m_token_fetches_total",
+			Help: "Client-credentials token requests for the Management API, by outcome.",
+		}, []string{"outcome"}),
+		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mfaportal_rate_limited_total",
+			Help: "Requests refused by the portal's per-user rate limits, by action.",
+		}, []string{"action"}),
+		readyChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mfaportal_readiness_failures_total",
+			Help: "Failed readiness checks, by check.",
+		}, []string{"check"}),
+	}
+	m.registry.MustRegister(m.requests, m.upstream, m.m2mTokens, m.rateLimits, m.readyChecks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format. It belongs on
+// its own listener (METRICS_ADDR), never on the public one.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// rateLimited counts one request refused by a per-user limit on action
+// (e.g. "regenerate", "delete").
+func (m *Metrics) rateLimited(action string) {
+	if m == nil {
+		return
+	}
+	m.rateLimits.WithLabelValues(action).Inc()
+}
+
+func (m *Metrics) readinessFailed(check string) {
+	if m == nil {
+		return
+	}
+	m.readyChecks.WithLabelValues(check).Inc()
+}
+
+// middleware times every request by its route template (c.Path(), e.g.
+// "/factors/:id/delete"), never the raw path, which holds factor ids. It
+// runs inside accessLog, which has already rendered any error, so the
+// status is the one sent.
+func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	if m == nil {
+		return next
+	}
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" || c.Response().Status == http.StatusNotFound && route == "/*" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request().Method, statusClass(c.Response().Status)).
+			Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// instrument wraps an upstream transport so every call to Auth0 is timed by
+// endpoint (see upstreamEndpoint) and status.
+func (m *Metrics) instrument(next http.RoundTripper, classify func(*http.Request) string) http.RoundTripper {
+	if m == nil {
+		return next
+	}
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		resp, err := next.RoundTrip(r)
+		endpoint, status := classify(r), "error"
+		if err == nil {
+			status = strconv.Itoa(resp.StatusCode)
+		}
+		m.upstream.WithLabelValues(endpoint, status).Observe(time.Since(start).Seconds())
+		if endpoint == endpointM2MToken {
+			outcome := "success"
+			if err != nil || resp.StatusCode != http.StatusOK {
+				outcome = "failure"
+			}
+			m.m2mTokens.WithLabelValues(outcome).Inc()
+		}
+		return resp, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+const endpointM2MToken = "m2m_token"
+
+// upstreamEndpoint names an Auth0 call by what it is for. It looks only at
+// the method and the path's shape, so no factor id or user id becomes a
+// label value. The M2M client is labelled by its own transport (see
+// NewFromConfig), because its token request looks like the sign-in one.
+func upstreamEndpoint(r *http.Request) string {
+	path := r.URL.Path
+	switch {
+	case r.Method == http.MethodGet && path == "/mfa/authenticators":
+		return "list_authenticators"
+	case r.Method == http.MethodDelete && strings.HasPrefix(path, "/mfa/authenticators/"):
+		return "delete_authenticator"
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "/api/v2/users/") && strings.HasSuffix(path, "/recovery-code-regeneration"):
+		return "regenerate_recovery_code"
+	case r.Method == http.MethodPost && path == "/oauth/token":
+		return "sign_in_token"
+	case path == "/.well-known/openid-configuration":
+		return "discovery"
+	case path == "/.well-known/jwks.json":
+		return "jwks"
+	}
+	return "other"
+}
+
+// WireOption adjusts what NewFromConfig builds.
+type WireOption func(*wireOptions)
+
+type wireOptions struct {
+	metrics *Metrics
+}
+
+// WithMetrics makes the portal record its metrics in m.
+func WithMetrics(m *Metrics) WireOption {
+	return func(o *wireOptions) { o.metrics = m }
+}

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d", rec.Code)
+	}
+	return rec.Body.String()
+}
+
+func assertContains(t *testing.T, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+}
+
+func TestRequestMetricsUseRouteTemplates(t *testing.T) {
+	m := NewMetrics()
+	var logs bytes.Buffer
+	h := newOpsTestRouter(t, "https://mfa.example.com", Operations{Metrics: m}, &logs)
+	for _, path := range []string{"/healthz", "/healthz", "/factors/totp|dev_SECRETID/delete", "/no/such/page"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Sec-Fetch-Site", "none")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	out := scrape(t, m)
+	assertContains(t, out,
+		`mfaportal_http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"} 2`,
+		`mfaportal_http_request_duration_seconds_count{method="GET",route="/factors/:id/delete",status="3xx"} 1`,
+		`mfaportal_http_request_duration_seconds_count{method="GET",route="unmatched",status="4xx"} 1`,
+	)
+	if strings.Contains(out, "dev_SECRETID") {
+		t.Error("a factor id became a label value")
+	}
+}
+
+func TestUpstreamEndpoint(t *testing.T) {
+	tests := []struct{ method, path, want string }{
+		{http.MethodGet, "/mfa/authenticators", "list_authenticators"},
+		{http.MethodDelete, "/mfa/authenticators/totp%7Cdev_abc", "delete_authenticator"},
+		{http.MethodPost, "/api/v2/users/auth0%7C123/recovery-code-regeneration", "regenerate_recovery_code"},
+		{http.MethodPost, "/oauth/token", "sign_in_token"},
+		{http.MethodGet, "/.well-known/openid-configuration", "discovery"},
+		{http.MethodGet, "/.well-known/jwks.json", "jwks"},
+		{http.MethodGet, "/api/v2/users/auth0%7C123", "other"},
+		{http.MethodPost, "/mfa/authenticators", "other"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(tt.method, "https://tenant.example.com"+tt.path, nil)
+		if got := upstreamEndpoint(req); got != tt.want {
+			t.Errorf("%s %s = %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestUpstreamAndM2MMetrics(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/oauth/token":
+			http.Error(w, `{"error":"access_denied"}`, http.StatusForbidden)
+		case "/mfa/authenticators":
+			w.Write([]byte("[]"))
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	m := NewMetrics()
+	upstream := &http.Client{Transport: m.instrument(srv.Client().Transport, upstreamEndpoint)}
+	m2m := &http.Client{Transport: m.instrument(srv.Client().Transport, func(*http.Request) string { return endpointM2MToken })}
+	do := func(c *http.Client, method, path string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	do(upstream, http.MethodGet, "/mfa/authenticators")
+	do(upstream, http.MethodDelete, "/mfa/authenticators/totp%7Cdev_SECRETID")
+	do(upstream, http.MethodPost, "/api/v2/users/auth0%7CUSERID/recovery-code-regeneration")
+	do(m2m, http.MethodPost, "/oauth/token")
+
+	// A transport error is counted with status "error".
+	down := &http.Client{Transport: m.instrument(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, io.ErrUnexpectedEOF
+	}), upstreamEndpoint)}
+	if _, err := down.Get(srv.URL + "/mfa/authenticators"); err == nil {
+		t.Fatal("want a transport error")
+	}
+
+	out := scrape(t, m)
+	assertContains(t, out,
+		`mfaportal_upstream_request_duration_seconds_count{endpoint="list_authenticators",status="200"} 1`,
+		`mfaportal_upstream_request_duration_seconds_count{endpoint="list_authenticators",status="error"} 1`,
+		`mfaportal_upstream_request_duration_seconds_count{endpoint="delete_authenticator",status="204"} 1`,
+		`mfaportal_upstream_request_duration_seconds_count{endpoint="regenerate_recovery_code",status="204"} 1`,
+		`mfaportal_upstream_request_duration_seconds_count{endpoint="m2m_token",status="403"} 1`,
+		`mfaportal_m2m_token_fetches_total{outcome="failure"} 1`,
+	)
+	for _, leak := range []string{"SECRETID", "USERID"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("%s became a label value", leak)
+		}
+	}
+}
+
+func TestRateLimitedCounterIsNilSafe(t *testing.T) {
+	var none *Metrics
+	none.rateLimited("regenerate") // must not panic
+	m := NewMetrics()
+	m.rateLimited("regenerate")
+	m.rateLimited("regenerate")
+	m.rateLimited("delete")
+	assertContains(t, scrape(t, m),
+		`mfaportal_rate_limited_total{action="regenerate"} 2`,
+		`mfaportal_rate_limited_total{action="delete"} 1`)
+}
