@@ -27,18 +27,24 @@ const benchTokenLifetime = 2 * time.Hour
 const upstreamTimeout = 5 * time.Second
 
 // env is the emulated tenant, the portal and the baseline, each on its own
-// loopback listener, as `go run . dev` wires the first two.
+// loopback listener, as `go run . dev` wires the first two; with a Redis
+// URL, also a second portal that keeps its sessions in that Redis.
 type env struct {
-	tenant      *auth0emu.Tenant
-	nUsers      int
-	tenantURL   string
-	portalURL   string
-	baselineURL string
-	servers     []*http.Server
+	tenant         *auth0emu.Tenant
+	nUsers         int
+	tenantURL      string
+	portalURL      string
+	baselineURL    string
+	redisPortalURL string // "" without Redis
+	servers        []*http.Server
 }
 
-func startEnv(ctx context.Context, nUsers int) (*env, error) {
-	lns, err := listenLoopback(3)
+func startEnv(ctx context.Context, nUsers int, redisURL string) (*env, error) {
+	nListeners := 3
+	if redisURL != "" {
+		nListeners = 4
+	}
+	lns, err := listenLoopback(nListeners)
 	if err != nil {
 		return nil, err
 	}
@@ -48,25 +54,15 @@ func startEnv(ctx context.Context, nUsers int) (*env, error) {
 		portalURL:   "http://" + lns[1].Addr().String(),
 		baselineURL: "http://" + lns[2].Addr().String(),
 	}
-	e.tenant, err = auth0emu.New(auth0emu.Options{BaseURL: e.tenantURL, Users: benchUsers(nUsers), MFATokenLifetime: benchTokenLifetime})
+	if redisURL != "" {
+		e.redisPortalURL = "http://" + lns[3].Addr().String()
+	}
+	handlers, err := e.build(ctx, nUsers, redisURL)
 	if err != nil {
 		closeAll(lns)
 		return nil, err
 	}
-	e.tenant.AddRedirectURI(e.portalURL + "/callback")
-	e.tenant.AddLogoutURL(e.portalURL + "/signed-out")
-
-	portal, err := newPortal(ctx, e)
-	if err != nil {
-		closeAll(lns)
-		return nil, err
-	}
-	baseline, err := newBaseline(e.tenant, e.tenantURL)
-	if err != nil {
-		closeAll(lns)
-		return nil, err
-	}
-	for i, h := range []http.Handler{e.tenant, portal, baseline} {
+	for i, h := range handlers {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 		e.servers = append(e.servers, srv)
 		go func() { _ = srv.Serve(lns[i]) }()
@@ -74,16 +70,46 @@ func startEnv(ctx context.Context, nUsers int) (*env, error) {
 	return e, nil
 }
 
-// newPortal builds the real portal from a configuration, exactly as main
-// does. Its logs are formatted at info level, as in production, then
-// discarded: the cost of logging is measured, the terminal is not.
-func newPortal(ctx context.Context, e *env) (http.Handler, error) {
+// build makes the tenant, the portal(s) and the baseline, in the order of
+// the listeners.
+func (e *env) build(ctx context.Context, nUsers int, redisURL string) ([]http.Handler, error) {
+	var err error
+	e.tenant, err = auth0emu.New(auth0emu.Options{BaseURL: e.tenantURL, Users: benchUsers(nUsers), MFATokenLifetime: benchTokenLifetime})
+	if err != nil {
+		return nil, err
+	}
+	portal, err := newPortal(ctx, e, e.portalURL, "")
+	if err != nil {
+		return nil, err
+	}
+	baseline, err := newBaseline(e.tenant, e.tenantURL)
+	if err != nil {
+		return nil, err
+	}
+	out := []http.Handler{e.tenant, portal, baseline}
+	if redisURL != "" {
+		redisPortal, err := newPortal(ctx, e, e.redisPortalURL, redisURL)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, redisPortal)
+	}
+	return out, nil
+}
+
+// newPortal builds the real portal at publicURL from a configuration,
+// exactly as main does; a non-empty redisURL is its REDIS_URL. Its logs are
+// formatted at info level, as in production, then discarded: the cost of
+// logging is measured, the terminal is not.
+func newPortal(ctx context.Context, e *env, publicURL, redisURL string) (http.Handler, error) {
+	e.tenant.AddRedirectURI(publicURL + "/callback")
+	e.tenant.AddLogoutURL(publicURL + "/signed-out")
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
 	vars := map[string]string{
-		"PUBLIC_URL":              e.portalURL,
+		"PUBLIC_URL":              publicURL,
 		"AUTH0_DOMAIN":            e.tenantURL,
 		"AUTH0_CLIENT_ID":         e.tenant.WebClient().ID,
 		"AUTH0_CLIENT_SECRET":     e.tenant.WebClient().Secret,
@@ -92,6 +118,7 @@ func newPortal(ctx context.Context, e *env) (http.Handler, error) {
 		"SESSION_KEYS":            base64.StdEncoding.EncodeToString(key),
 		"UPSTREAM_TIMEOUT":        upstreamTimeout.String(),
 		"LOG_LEVEL":               "info",
+		"REDIS_URL":               redisURL,
 	}
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
 	if err != nil {

@@ -93,12 +93,22 @@ type target struct {
 	samples []time.Duration
 }
 
-// measurePair warms both sides up, then alternates them in slices until each
-// has run for o.duration, reading the tenant's counters around every slice.
+// measurePair measures the portal and the baseline side by side.
 func measurePair(ctx context.Context, e *env, cookies []string, concurrency int, o options) (portal, baseline runStats) {
-	sides := []*target{
-		{url: e.portalURL + "/factors", cookies: cookies, client: loadClient(concurrency)},
-		{url: e.baselineURL + "/", client: loadClient(concurrency)},
+	stats := measureSides(ctx, e, []*target{
+		{url: e.portalURL + "/factors", cookies: cookies},
+		{url: e.baselineURL + "/"},
+	}, concurrency, o)
+	return stats[0], stats[1]
+}
+
+// measureSides warms every side up, then runs them in turn, in slices, until
+// each has run for o.duration, reading the tenant's counters around every
+// slice. The order rotates from slice to slice, so no side always follows
+// the same one.
+func measureSides(ctx context.Context, e *env, sides []*target, concurrency int, o options) []runStats {
+	for _, t := range sides {
+		t.client = loadClient(concurrency)
 	}
 	defer func() {
 		for _, t := range sides {
@@ -119,21 +129,20 @@ func measurePair(ctx context.Context, e *env, cookies []string, concurrency int,
 		if ctx.Err() != nil {
 			break
 		}
-		order := sides
-		if i%2 == 1 {
-			order = []*target{sides[1], sides[0]}
-		}
-		for _, t := range order {
+		for k := range sides {
+			t := sides[(i+k)%len(sides)]
 			before := tenantCounts(e)
 			sample := drive(ctx, t.client, t.url, t.cookies, concurrency, o.duration/time.Duration(nSlices))
 			t.stats.add(sample, tenantCounts(e).minus(before))
 			t.samples = append(t.samples, sample.latencies...)
 		}
 	}
-	for _, t := range sides {
+	out := make([]runStats, len(sides))
+	for i, t := range sides {
 		t.stats.p50, t.stats.p99 = percentile(t.samples, 0.50), percentile(t.samples, 0.99)
+		out[i] = t.stats
 	}
-	return sides[0].stats, sides[1].stats
+	return out
 }
 
 // counts are the tenant's counters that matter here.

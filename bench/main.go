@@ -9,7 +9,11 @@
 // baseline share the same CPUs; the ratio portal/baseline is the figure that
 // holds on a noisy machine.
 //
-//	go run ./bench [-users 200] [-duration 5s] [-memusers 10000] [-latency 50ms]
+// When redis-server is on PATH it also starts one (no persistence, loopback)
+// and a second portal with REDIS_URL set, for Redis memory per session and
+// the load on Redis-backed sessions.
+//
+//	go run ./bench [-users 200] [-duration 5s] [-memusers 10000] [-redisusers 10000] [-latency 50ms]
 package main
 
 import (
@@ -47,6 +51,9 @@ type options struct {
 	signInPool    int
 	memUsers      int
 	memTimeout    time.Duration
+	attrUsers     int
+	redisUsers    int
+	redisConc     int
 	latency       time.Duration
 	latencyConc   int
 	cpuProfile    string
@@ -64,7 +71,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&conc, "concurrency", "1,16,64,256", "comma-separated concurrencies")
 	fs.IntVar(&o.signInPool, "signin-pool", 16, "concurrent sign-ins")
 	fs.IntVar(&o.memUsers, "memusers", 10000, "users signed in for the memory figure (0 skips it)")
-	fs.DurationVar(&o.memTimeout, "memtimeout", 90*time.Second, "time limit for the memory sign-ins")
+	fs.DurationVar(&o.memTimeout, "memtimeout", 90*time.Second, "time limit for the memory sign-ins (and for the Redis ones)")
+	fs.IntVar(&o.attrUsers, "attrusers", 1000, "sign-ins (of the -memusers users, again) with every allocation recorded, to attribute heap growth to the portal (0 skips)")
+	fs.IntVar(&o.redisUsers, "redisusers", 10000, "users signed in to the Redis-backed portal for Redis memory per session (0 skips Redis)")
+	fs.IntVar(&o.redisConc, "redis-concurrency", 64, "concurrency of the Redis-backed portal's load run")
 	fs.DurationVar(&o.latency, "latency", 0, "if set, also run with this much latency injected on GET /mfa/authenticators")
 	fs.IntVar(&o.latencyConc, "latency-concurrency", 64, "concurrency of the -latency run")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load runs (whole process) to this file")
@@ -87,8 +97,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.duration <= 0 || o.warmup < 0 {
 		problems = append(problems, "-duration must be positive and -warmup not negative")
 	}
-	if o.signInPool < 1 || o.latencyConc < 1 {
-		problems = append(problems, "-signin-pool and -latency-concurrency must be at least 1")
+	if o.signInPool < 1 || o.latencyConc < 1 || o.redisConc < 1 {
+		problems = append(problems, "-signin-pool, -latency-concurrency and -redis-concurrency must be at least 1")
+	}
+	if o.attrUsers < 0 {
+		problems = append(problems, "-attrusers must not be negative")
+	}
+	if o.redisUsers < 0 || o.redisUsers > 1_000_000 {
+		problems = append(problems, "-redisusers: must be from 0 to 1000000")
 	}
 	if o.memUsers < 0 || o.memUsers > 1_000_000 {
 		problems = append(problems, "-memusers: must be from 0 to 1000000")
@@ -106,7 +122,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	started := time.Now()
-	env, err := startEnv(ctx, max(opts.users, opts.memUsers))
+	rs, redisSkipped, err := maybeStartRedis(ctx, opts)
+	if err != nil {
+		return err
+	}
+	redisURL := ""
+	if rs != nil {
+		defer rs.stop()
+		redisURL = rs.url
+	}
+	env, err := startEnv(ctx, max(opts.users, opts.memUsers, opts.redisUsers), redisURL)
 	if err != nil {
 		return err
 	}
@@ -114,7 +139,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	r := &report{w: stdout}
 	r.header(opts)
 
-	signed := signInAll(ctx, env, opts.users, opts.signInPool, 2*time.Minute, true)
+	signed := signInAll(ctx, env, signInPlan{portal: env.portalURL, n: opts.users, pool: opts.signInPool, limit: 2 * time.Minute, keep: true})
 	r.signIns("load users", signed)
 	cookies := signed.cookieList()
 	if len(cookies) == 0 {
@@ -148,8 +173,29 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if rs != nil {
+		r.redis(measureRedis(ctx, env, rs, cookies, opts))
+	} else {
+		r.redis(redisResult{skipped: redisSkipped})
+	}
 	r.footer(time.Since(started))
 	return ctx.Err()
+}
+
+// maybeStartRedis starts redis-server for the Redis figures, unless they are
+// switched off or redis-server is not installed; then it says why instead.
+func maybeStartRedis(ctx context.Context, o options) (*redisServer, string, error) {
+	if o.redisUsers == 0 {
+		return nil, "skipped (-redisusers 0)", nil
+	}
+	rs, err := startRedis(ctx)
+	if errors.Is(err, errNoRedisServer) {
+		return nil, "skipped: redis-server is not on PATH (Debian: apt-get install redis-server)", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("starting redis-server: %w", err)
+	}
+	return rs, "", nil
 }
 
 // startCPUProfile profiles the process into path until the returned func is

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,40 @@ func TestReadRSS(t *testing.T) {
 	}
 	if rss < 1<<20 {
 		t.Errorf("RSS %d bytes, want at least 1 MB for a Go test binary", rss)
+	}
+}
+
+func TestInfoField(t *testing.T) {
+	info := "# Memory\r\nused_memory:1032456\r\nused_memory_human:1008.26K\r\nused_memory_rss:7532544\r\n"
+	tests := []struct {
+		name    string
+		field   string
+		want    int64
+		wantErr bool
+	}{
+		{"exact field, not its _human or _rss sibling", "used_memory", 1032456, false},
+		{"another field", "used_memory_rss", 7532544, false},
+		{"missing", "used_memory_peak", 0, true},
+		{"not a number", "used_memory_human", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := infoField(info, tt.field)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("infoField(%q) = %d, %v; want %d, error %v", tt.field, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAllocatedByLoadClient(t *testing.T) {
+	pc := make([]uintptr, 32)
+	n := runtime.Callers(0, pc)
+	// This test function is in package main, so the stack is the client's.
+	if got := allocatedBy(pc[:n]); got != ownerClient {
+		t.Errorf("allocatedBy(test stack) = %v, want ownerClient", got)
+	}
+	if got := allocatedBy(nil); got != ownerOther {
+		t.Errorf("allocatedBy(nil) = %v, want ownerOther", got)
 	}
 }

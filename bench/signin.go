@@ -41,13 +41,27 @@ func (s signInResult) cookieList() []string {
 	return out
 }
 
+// signInPlan says which portal to sign bench users 0..n-1 in to, how, and
+// what to do with their session cookies.
+type signInPlan struct {
+	portal string        // the portal's base URL
+	n      int           // users to sign in
+	pool   int           // concurrent sign-ins
+	limit  time.Duration // no new sign-in starts after this
+	keep   bool          // keep the cookies (the load runs need them)
+	visit  bool          // view GET /factors once with each new session
+}
+
 // signInAll signs bench users 0..n-1 in through the real flow with a bounded
-// pool of workers, and stops starting new sign-ins after limit.
-func signInAll(ctx context.Context, e *env, n, pool int, limit time.Duration, keep bool) signInResult {
-	ctx, cancel := context.WithTimeout(ctx, limit)
+// pool of workers, and stops starting new sign-ins after the plan's limit.
+func signInAll(ctx context.Context, e *env, plan signInPlan) signInResult {
+	ctx, cancel := context.WithTimeout(ctx, plan.limit)
 	defer cancel()
+	n, pool, keep := plan.n, plan.pool, plan.keep
 	transport := &http.Transport{MaxIdleConns: pool * 2, MaxIdleConnsPerHost: pool, IdleConnTimeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
+	viewer := &http.Client{Transport: transport, Timeout: 15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	res := signInResult{total: n}
 	if keep {
@@ -64,7 +78,10 @@ func signInAll(ctx context.Context, e *env, n, pool int, limit time.Duration, ke
 				if i >= n {
 					return
 				}
-				cookie, err := signIn(ctx, e, transport, benchEmail(i))
+				cookie, err := signIn(ctx, e, plan.portal, transport, benchEmail(i))
+				if err == nil && plan.visit {
+					err = getOK(ctx, viewer, plan.portal+"/factors", cookie)
+				}
 				if err != nil {
 					failed.Add(1)
 					errOnce.Do(func() { res.firstErr = err })
@@ -88,7 +105,7 @@ func signInAll(ctx context.Context, e *env, n, pool int, limit time.Duration, ke
 // signIn walks one user through the portal's /login, the tenant's login and
 // OTP pages, and the portal's /callback, like a browser, and returns the
 // session cookie the portal set.
-func signIn(ctx context.Context, e *env, transport http.RoundTripper, email string) (string, error) {
+func signIn(ctx context.Context, e *env, portal string, transport http.RoundTripper, email string) (string, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return "", err
@@ -97,7 +114,7 @@ func signIn(ctx context.Context, e *env, transport http.RoundTripper, email stri
 		Jar: jar, Transport: transport, Timeout: 15 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	resp, err := get(ctx, client, e.portalURL+"/login?return=%2Ffactors", "")
+	resp, err := get(ctx, client, portal+"/login?return=%2Ffactors", "")
 	if err != nil {
 		return "", err
 	}
@@ -109,7 +126,7 @@ func signIn(ctx context.Context, e *env, transport http.RoundTripper, email stri
 	if err != nil {
 		return "", err
 	}
-	if !strings.HasPrefix(back.String(), e.portalURL+"/callback") {
+	if !strings.HasPrefix(back.String(), portal+"/callback") {
 		return "", errors.New("the tenant did not send the user back to the portal's callback")
 	}
 	resp, err = get(ctx, client, back.String(), "")

@@ -188,10 +188,10 @@ type cookieSessions struct {
 	revoked *revocationList
 }
 
-// cookiePayload is the session as the cookie holds it; short names keep
-// the cookie small.
+// cookiePayload is the session as a backend stores it (in the cookie, or
+// sealed in Redis); short names keep both small.
 type cookiePayload struct {
-	ID          string `json:"i"`
+	ID          string `json:"i,omitempty"`
 	Sub         string `json:"s"`
 	Name        string `json:"n,omitempty"`
 	AccessToken string `json:"a"`
@@ -201,6 +201,37 @@ type cookiePayload struct {
 	RegenNonce  string `json:"r"`
 	Flash       string `json:"f,omitempty"`
 	FlashArg    string `json:"g,omitempty"`
+}
+
+// payloadOf is what a backend stores of a session.
+func payloadOf(us *userSession) cookiePayload {
+	return cookiePayload{
+		ID:          us.ID,
+		Sub:         us.Sub,
+		Name:        us.Name,
+		AccessToken: us.AccessToken,
+		TokenExpiry: us.TokenExpiry.Unix(),
+		AuthTime:    us.AuthTime.Unix(),
+		CSRFToken:   us.CSRFToken,
+		RegenNonce:  us.RegenNonce,
+		Flash:       us.Flash,
+		FlashArg:    us.FlashArg,
+	}
+}
+
+func (v cookiePayload) session() *userSession {
+	return &userSession{
+		ID:          v.ID,
+		Sub:         v.Sub,
+		Name:        v.Name,
+		AccessToken: v.AccessToken,
+		TokenExpiry: unix(v.TokenExpiry),
+		AuthTime:    unix(v.AuthTime),
+		CSRFToken:   v.CSRFToken,
+		RegenNonce:  v.RegenNonce,
+		Flash:       v.Flash,
+		FlashArg:    v.FlashArg,
+	}
 }
 
 func newCookieSessions(cookies *sessions.CookieStore, pairs [][]byte, now func() time.Time) *cookieSessions {
@@ -222,18 +253,7 @@ func (s *cookieSessions) load(r *http.Request) (*userSession, error) {
 	if err := securecookie.DecodeMulti(sessionCookieName, c.Value, &v, s.codecs...); err != nil {
 		return nil, nil
 	}
-	us := &userSession{
-		ID:          v.ID,
-		Sub:         v.Sub,
-		Name:        v.Name,
-		AccessToken: v.AccessToken,
-		TokenExpiry: unix(v.TokenExpiry),
-		AuthTime:    unix(v.AuthTime),
-		CSRFToken:   v.CSRFToken,
-		RegenNonce:  v.RegenNonce,
-		Flash:       v.Flash,
-		FlashArg:    v.FlashArg,
-	}
+	us := v.session()
 	if us.ID == "" || us.CSRFToken == "" || s.revoked.has(us.ID, s.now()) {
 		return nil, nil
 	}
@@ -243,18 +263,7 @@ func (s *cookieSessions) load(r *http.Request) (*userSession, error) {
 // save writes the session cookie. It fails rather than writing a cookie the
 // browser would drop for being too large (securecookie refuses over 4096).
 func (s *cookieSessions) save(w http.ResponseWriter, _ *http.Request, us *userSession) error {
-	value, err := securecookie.EncodeMulti(sessionCookieName, cookiePayload{
-		ID:          us.ID,
-		Sub:         us.Sub,
-		Name:        us.Name,
-		AccessToken: us.AccessToken,
-		TokenExpiry: us.TokenExpiry.Unix(),
-		AuthTime:    us.AuthTime.Unix(),
-		CSRFToken:   us.CSRFToken,
-		RegenNonce:  us.RegenNonce,
-		Flash:       us.Flash,
-		FlashArg:    us.FlashArg,
-	}, s.codecs...)
+	value, err := securecookie.EncodeMulti(sessionCookieName, payloadOf(us), s.codecs...)
 	if err != nil {
 		return err
 	}

@@ -84,16 +84,17 @@ func (s *redisSessions) load(r *http.Request) (*userSession, error) {
 	if err != nil {
 		return nil, storeDown("loading the session", err)
 	}
-	var us userSession
-	if err := securecookie.DecodeMulti(key, sealed, &us, s.codecs...); err != nil {
+	var v cookiePayload
+	if err := securecookie.DecodeMulti(key, base64.URLEncoding.EncodeToString([]byte(sealed)), &v, s.codecs...); err != nil {
 		// Sealed with a key no longer configured, or too old: no session.
 		return nil, nil
 	}
+	us := v.session()
 	if us.CSRFToken == "" {
 		return nil, nil
 	}
 	us.ID = id
-	return &us, nil
+	return us, nil
 }
 
 // save writes the fields under the session's key and renews the key's and
@@ -102,7 +103,16 @@ func (s *redisSessions) load(r *http.Request) (*userSession, error) {
 // signed out elsewhere cannot bring the session back.
 func (s *redisSessions) save(w http.ResponseWriter, r *http.Request, us *userSession) error {
 	key := sessionKey(us.ID)
-	sealed, err := securecookie.EncodeMulti(key, us, s.codecs...)
+	// The id is the key's name already (hashed): not stored again.
+	v := payloadOf(us)
+	v.ID = ""
+	encoded, err := securecookie.EncodeMulti(key, v, s.codecs...)
+	if err != nil {
+		return fmt.Errorf("handlers: sealing the session: %w", err)
+	}
+	// securecookie's outer base64 is for cookies; Redis stores bytes, and a
+	// quarter less memory per session matters with many sessions.
+	sealed, err := base64.URLEncoding.DecodeString(encoded)
 	if err != nil {
 		return fmt.Errorf("handlers: sealing the session: %w", err)
 	}
