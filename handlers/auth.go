@@ -35,9 +35,9 @@ func (p *portal) handleLogin(c echo.Context) error {
 	if hint := q.Get("login_hint"); loginHintPattern.MatchString(hint) && utf8.ValidString(hint) {
 		req.LoginHint = hint
 	}
-	if lang := q.Get("lang"); lang == "en" || lang == "fr" {
-		req.UILocales = lang
-	}
+	// Universal Login speaks the language the portal chose (lang, the
+	// language cookie, Accept-Language): one language, validated.
+	req.UILocales = p.tr(c).Lang()
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	to, err := p.signIn.AuthCodeURL(ctx, tx, req)
@@ -103,13 +103,13 @@ func (p *portal) handleCallback(c echo.Context) error {
 func (p *portal) signInRefused(code, returnPath string) error {
 	again := "/login?return=" + url.QueryEscape(returnPath)
 	if code == "access_denied" {
-		return &pageError{Status: http.StatusForbidden, Heading: "Sign-in was not completed",
-			Message:   "The sign-in was cancelled or not allowed. You can try again.",
-			ActionURL: again, ActionText: "Sign in", Err: errors.New("authorize error: " + code)}
+		return &pageError{Status: http.StatusForbidden, Heading: "error.sign_in_cancelled.heading",
+			Message:   "error.sign_in_cancelled.message",
+			ActionURL: again, ActionText: "action.sign_in", Err: errors.New("authorize error: " + code)}
 	}
-	return &pageError{Status: http.StatusBadGateway, Heading: "Sign-in didn't work",
-		Message:   "The sign-in service couldn't complete your sign-in. Please try again.",
-		ActionURL: again, ActionText: "Sign in", Err: errors.New("authorize error: " + code)}
+	return &pageError{Status: http.StatusBadGateway, Heading: "error.sign_in_error.heading",
+		Message:   "error.sign_in_error.message",
+		ActionURL: again, ActionText: "action.sign_in", Err: errors.New("authorize error: " + code)}
 }
 
 // handleLogout handles "POST /logout": it ends the session here (the cookie
@@ -134,6 +134,6 @@ func (p *portal) handleLogout(c echo.Context) error {
 
 // handleSignedOut handles "GET /signed-out".
 func (p *portal) handleSignedOut(c echo.Context) error {
-	pg := p.page(c, "Signed out", nil)
+	pg := p.page(c, p.tr(c).T("signedout.title"), nil)
 	return p.render(c, http.StatusOK, pg, views.SignedOut(views.SignedOutPage{Page: pg}))
 }

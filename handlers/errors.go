@@ -12,16 +12,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"mfaportal/i18n"
 	"mfaportal/mfaapi"
 	"mfaportal/views"
 )
 
 // pageError is an error with a status and words safe to show a person.
-// Handlers return it (or an mfaapi error); errorHandler renders it.
+// Handlers return it (or an mfaapi error); errorHandler renders it. Heading,
+// Message and ActionText are message keys (see package i18n), so the page is
+// in the reader's language; Args fill the message, a time.Duration among
+// them read as a wait ("30 seconds").
 type pageError struct {
 	Status     int
 	Heading    string
 	Message    string
+	Args       []any
 	ActionURL  string
 	ActionText string
 	Err        error // for the log only
@@ -38,41 +43,32 @@ func (e *pageError) Unwrap() error { return e.Err }
 
 var (
 	errCSRF = &pageError{Status: http.StatusForbidden,
-		Heading:   "This form has expired",
-		Message:   "For your safety we couldn't accept this form. Nothing was changed. Go back, reload the page and try again.",
-		ActionURL: "/factors", ActionText: "Back to your sign-in methods"}
+		Heading: "error.csrf.heading", Message: "error.csrf.message",
+		ActionURL: "/factors", ActionText: "action.back_to_methods"}
 	errCrossSite = &pageError{Status: http.StatusForbidden,
-		Heading:   "Request refused",
-		Message:   "This request came from another website, so we refused it. Nothing was changed.",
-		ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
+		Heading: "error.cross_site.heading", Message: "error.cross_site.message",
+		ActionURL: "/factors", ActionText: "action.go_to_methods"}
 	errBadFactorID = &pageError{Status: http.StatusBadRequest,
-		Heading:   "That link isn't valid",
-		Message:   "The address doesn't point to one of your sign-in methods. Nothing was changed.",
-		ActionURL: "/factors", ActionText: "See your sign-in methods"}
+		Heading: "error.bad_factor_id.heading", Message: "error.bad_factor_id.message",
+		ActionURL: "/factors", ActionText: "action.see_methods"}
 	errFactorGone = &pageError{Status: http.StatusNotFound,
-		Heading:   "This sign-in method isn't on your account",
-		Message:   "It may have been removed already. Nothing was changed.",
-		ActionURL: "/factors", ActionText: "See your sign-in methods"}
+		Heading: "error.factor_gone.heading", Message: "error.factor_gone.message",
+		ActionURL: "/factors", ActionText: "action.see_methods"}
 	errRecoveryNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading:   "The recovery code can't be removed",
-		Message:   "Your recovery code is your way back in if you lose your other methods. You can replace it with a new one instead. Nothing was changed.",
-		ActionURL: "/recovery-code", ActionText: "Get a new recovery code"}
+		Heading: "error.recovery_not_deletable.heading", Message: "error.recovery_not_deletable.message",
+		ActionURL: "/recovery-code", ActionText: "action.new_recovery"}
 	errEmailNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading:   "This email can't be removed here",
-		Message:   "It is your account's verified email address, which Auth0 offers for sign-in confirmation automatically. Nothing was changed.",
-		ActionURL: "/factors", ActionText: "Back to your sign-in methods"}
+		Heading: "error.email_not_deletable.heading", Message: "error.email_not_deletable.message",
+		ActionURL: "/factors", ActionText: "action.back_to_methods"}
 	errRegenAlreadyDone = &pageError{Status: http.StatusConflict,
-		Heading:   "This form was already sent",
-		Message:   "A new recovery code was already requested from this page, so we didn't make another one. If you didn't see or save it, generate a new code now.",
-		ActionURL: "/recovery-code", ActionText: "Generate a new recovery code"}
+		Heading: "error.regen_done.heading", Message: "error.regen_done.message",
+		ActionURL: "/recovery-code", ActionText: "action.generate_recovery"}
 	errLoginExpired = &pageError{Status: http.StatusBadRequest,
-		Heading:   "Your sign-in didn't complete",
-		Message:   "It took too long, or it was started in another tab or browser. Please sign in again.",
-		ActionURL: "/login", ActionText: "Sign in"}
+		Heading: "error.login_expired.heading", Message: "error.login_expired.message",
+		ActionURL: "/login", ActionText: "action.sign_in"}
 	errSignInFailed = &pageError{Status: http.StatusBadRequest,
-		Heading:   "We couldn't sign you in",
-		Message:   "Something about this sign-in didn't check out, so we stopped it. Please sign in again.",
-		ActionURL: "/login", ActionText: "Sign in"}
+		Heading: "error.sign_in_failed.heading", Message: "error.sign_in_failed.message",
+		ActionURL: "/login", ActionText: "action.sign_in"}
 )
 
 // errorHandler renders every error as a friendly page. It is the only place
@@ -109,9 +105,29 @@ func (p *portal) errorHandler(err error, c echo.Context) {
 	}
 }
 
-// toPageError maps any error to what the user sees. Upstream details stay in
-// the log; the page says what happened and what to do next.
+// toPageError maps any error to what the user sees, in their language.
+// Upstream details stay in the log; the page says what happened and what to
+// do next.
 func (p *portal) toPageError(c echo.Context, err error) *pageError {
+	pe := pageErrorOf(c, err)
+	pr := p.tr(c)
+	args := make([]any, len(pe.Args))
+	for i, a := range pe.Args {
+		if d, ok := a.(time.Duration); ok {
+			a = humanWait(pr, d)
+		}
+		args[i] = a
+	}
+	shown := *pe
+	shown.Heading, shown.Message, shown.Args = pr.T(pe.Heading), pr.T(pe.Message, args...), nil
+	if pe.ActionText != "" {
+		shown.ActionText = pr.T(pe.ActionText)
+	}
+	return &shown
+}
+
+// pageErrorOf maps any error to the page's message keys.
+func pageErrorOf(c echo.Context, err error) *pageError {
 	var pe *pageError
 	if errors.As(err, &pe) {
 		return pe
@@ -121,26 +137,26 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 		return tooOftenPage(le)
 	}
 	if errors.Is(err, errSessionStoreDown) {
-		return &pageError{Status: http.StatusServiceUnavailable, Heading: "The portal is temporarily unavailable",
-			Message:   "We couldn't reach the portal's session storage. Nothing was changed. Please try again in a moment.",
-			ActionURL: returnPathOf(c), ActionText: "Try again", Err: err}
+		return &pageError{Status: http.StatusServiceUnavailable, Heading: "error.store_down.heading",
+			Message:   "error.store_down.message",
+			ActionURL: returnPathOf(c), ActionText: "action.try_again", Err: err}
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {
 		case http.StatusNotFound:
-			return &pageError{Status: http.StatusNotFound, Heading: "Page not found",
-				Message: "There is nothing at this address.", ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
+			return &pageError{Status: http.StatusNotFound, Heading: "error.not_found.heading",
+				Message: "error.not_found.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
 		case http.StatusMethodNotAllowed:
-			return &pageError{Status: http.StatusMethodNotAllowed, Heading: "That didn't work",
-				Message: "This address can't be used that way. Nothing was changed.", ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
+			return &pageError{Status: http.StatusMethodNotAllowed, Heading: "error.didnt_work.heading",
+				Message: "error.method_not_allowed.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
 		case http.StatusRequestEntityTooLarge:
-			return &pageError{Status: http.StatusRequestEntityTooLarge, Heading: "Too much data",
-				Message: "The form sent more data than we accept. Nothing was changed.", ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
+			return &pageError{Status: http.StatusRequestEntityTooLarge, Heading: "error.too_large.heading",
+				Message: "error.too_large.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
 		}
 		if he.Code >= 400 && he.Code < 500 {
-			return &pageError{Status: he.Code, Heading: "That didn't work",
-				Message: "We couldn't understand this request. Nothing was changed.", ActionURL: "/factors", ActionText: "Go to your sign-in methods"}
+			return &pageError{Status: he.Code, Heading: "error.didnt_work.heading",
+				Message: "error.bad_request.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
 		}
 	}
 	back := "/login?return=" + url.QueryEscape(returnPathOf(c))
@@ -151,49 +167,49 @@ func (p *portal) toPageError(c echo.Context, err error) *pageError {
 	}
 	switch {
 	case errors.Is(err, mfaapi.ErrUnauthorized):
-		return &pageError{Status: http.StatusUnauthorized, Heading: "Please sign in again",
-			Message:   "Your secure session has ended. Nothing was changed. Sign in again to continue where you were.",
-			ActionURL: back, ActionText: "Sign in again", Err: err}
+		return &pageError{Status: http.StatusUnauthorized, Heading: "error.unauthorized.heading",
+			Message:   "error.unauthorized.message",
+			ActionURL: back, ActionText: "action.sign_in_again", Err: err}
 	case errors.Is(err, mfaapi.ErrForbidden):
-		return &pageError{Status: http.StatusForbidden, Heading: "This action isn't allowed",
-			Message:   "Your sign-in doesn't allow this change. Nothing was changed. Signing in again may help; if it keeps happening, contact your helpdesk.",
-			ActionURL: back, ActionText: "Sign in again", Err: err}
+		return &pageError{Status: http.StatusForbidden, Heading: "error.forbidden.heading",
+			Message:   "error.forbidden.message",
+			ActionURL: back, ActionText: "action.sign_in_again", Err: err}
 	case errors.Is(err, mfaapi.ErrNotFound):
-		return &pageError{Status: http.StatusNotFound, Heading: "Not found",
-			Message:   "What you asked for isn't there any more. Nothing was changed.",
-			ActionURL: "/factors", ActionText: "See your sign-in methods", Err: err}
+		return &pageError{Status: http.StatusNotFound, Heading: "error.gone.heading",
+			Message:   "error.gone.message",
+			ActionURL: "/factors", ActionText: "action.see_methods", Err: err}
 	case errors.Is(err, mfaapi.ErrRateLimited):
-		wait := retryAfter(err)
-		msg := "Too many requests were made in a short time. Nothing was changed. Please wait a moment and try again."
-		if wait > 0 {
-			msg = fmt.Sprintf("Too many requests were made in a short time. Nothing was changed. Please wait %s and try again.", humanWait(wait))
+		pe := &pageError{Status: http.StatusTooManyRequests, Heading: "error.rate_limited.heading",
+			Message:   "error.rate_limited.message",
+			ActionURL: retry, ActionText: "action.try_again", Err: err}
+		if wait := retryAfter(err); wait > 0 {
+			pe.Message, pe.Args = "error.rate_limited.message_wait", []any{wait}
 		}
-		return &pageError{Status: http.StatusTooManyRequests, Heading: "Please wait a moment", Message: msg,
-			ActionURL: retry, ActionText: "Try again", Err: err}
+		return pe
 	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
-		return &pageError{Status: http.StatusBadGateway, Heading: "We couldn't confirm the result",
-			Message:   "Auth0 stopped answering while making your new recovery code, so we can't tell whether it was made. Your old code may no longer work. To be sure you have a working code, generate a new one now.",
-			ActionURL: "/recovery-code", ActionText: "Generate a new recovery code", Err: err}
+		return &pageError{Status: http.StatusBadGateway, Heading: "error.outcome_unknown.heading",
+			Message:   "error.outcome_unknown.message",
+			ActionURL: "/recovery-code", ActionText: "action.generate_recovery", Err: err}
 	case errors.Is(err, mfaapi.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return &pageError{Status: http.StatusGatewayTimeout, Heading: "Auth0 is taking too long",
-			Message:   "We didn't get an answer in time. Please try again in a moment.",
-			ActionURL: retry, ActionText: "Try again", Err: err}
+		return &pageError{Status: http.StatusGatewayTimeout, Heading: "error.timeout.heading",
+			Message:   "error.timeout.message",
+			ActionURL: retry, ActionText: "action.try_again", Err: err}
 	case errors.Is(err, mfaapi.ErrUpstream), errors.Is(err, mfaapi.ErrUnavailable), errors.Is(err, errSignInUnavailable):
-		return &pageError{Status: http.StatusBadGateway, Heading: "Auth0 isn't answering right now",
-			Message:   "We couldn't reach the sign-in service. Please try again in a moment.",
-			ActionURL: retry, ActionText: "Try again", Err: err}
+		return &pageError{Status: http.StatusBadGateway, Heading: "error.upstream.heading",
+			Message:   "error.upstream.message",
+			ActionURL: retry, ActionText: "action.try_again", Err: err}
 	case errors.Is(err, mfaapi.ErrBadRequest):
-		return &pageError{Status: http.StatusBadRequest, Heading: "That didn't work",
-			Message:   "Auth0 refused this change. Nothing was changed.",
-			ActionURL: "/factors", ActionText: "See your sign-in methods", Err: err}
+		return &pageError{Status: http.StatusBadRequest, Heading: "error.didnt_work.heading",
+			Message:   "error.refused.message",
+			ActionURL: "/factors", ActionText: "action.see_methods", Err: err}
 	case errors.Is(err, errSignInRejected):
 		pe := *errSignInFailed
 		pe.Err = err
 		return &pe
 	}
-	return &pageError{Status: http.StatusInternalServerError, Heading: "Something went wrong",
-		Message:   "An unexpected error happened on our side. Nothing was changed. Please try again.",
-		ActionURL: "/factors", ActionText: "Go to your sign-in methods", Err: err}
+	return &pageError{Status: http.StatusInternalServerError, Heading: "error.internal.heading",
+		Message:   "error.internal.message",
+		ActionURL: "/factors", ActionText: "action.go_to_methods", Err: err}
 }
 
 // returnPathOf is where sign-in should bring the user back to: the page they
@@ -213,14 +229,13 @@ func returnPathOf(c echo.Context) string {
 // tooOftenPage explains a per-user limit on a destructive action: what the
 // limit is, that nothing was changed, and how long to wait.
 func tooOftenPage(le *limitExceeded) *pageError {
-	what, back := "remove sign-in methods", "/factors"
+	msg, back := "error.too_often.remove", "/factors"
 	if le.action == actionRegenerate {
-		what, back = "generate new recovery codes", "/recovery-code"
+		msg, back = "error.too_often.regenerate", "/recovery-code"
 	}
-	return &pageError{Status: http.StatusTooManyRequests, Heading: "You've done this too often",
-		Message: fmt.Sprintf("For your account's safety you can %s at most %d times in %s. Nothing was changed. Please wait %s and try again.",
-			what, le.action.max(), humanWait(limitWindow), humanWait(le.wait)),
-		ActionURL: back, ActionText: "Back", Err: le}
+	return &pageError{Status: http.StatusTooManyRequests, Heading: "error.too_often.heading",
+		Message: msg, Args: []any{le.action.max(), limitWindow, le.wait},
+		ActionURL: back, ActionText: "action.back", Err: le}
 }
 
 func retryAfter(err error) time.Duration {
@@ -242,17 +257,18 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-func humanWait(d time.Duration) string {
+// humanWait is how long to wait, in words of the reader's language.
+func humanWait(pr *i18n.Printer, d time.Duration) string {
 	s := int((d + time.Second - 1) / time.Second)
 	switch {
 	case s <= 1:
-		return "a second"
+		return pr.T("wait.second")
 	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
+		return pr.T("wait.seconds", s)
 	case s < 120:
-		return "a minute"
+		return pr.T("wait.minute")
 	default:
-		return fmt.Sprintf("%d minutes", (s+59)/60)
+		return pr.T("wait.minutes", (s+59)/60)
 	}
 }
 

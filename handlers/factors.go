@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"mfaportal/i18n"
 	"mfaportal/mfaapi"
 	"mfaportal/views"
 )
@@ -28,15 +29,16 @@ func (p *portal) handleFactors(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg := p.page(c, "Your sign-in methods", sess)
+	pr := p.tr(c)
+	pg := p.page(c, pr.T("factors.title"), sess)
 	pg.Flash = p.takeFlash(c, sess)
 	if pg.Flash == nil && c.QueryParam("saved") == "1" {
-		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: "Your new recovery code is ready to use. Keep it somewhere safe."}
+		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
 	}
 	groups := groupFactors(auths)
 	page := views.FactorsPage{Page: pg}
 	for _, g := range groups {
-		page.Factors = append(page.Factors, factorView(g))
+		page.Factors = append(page.Factors, factorView(pr, g))
 	}
 	return p.render(c, http.StatusOK, pg, views.Factors(page))
 }
@@ -47,11 +49,12 @@ func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
 		return nil
 	}
 	var f *views.Flash
+	pr := p.tr(c)
 	switch sess.Flash {
 	case flashRemoved:
-		f = &views.Flash{Kind: views.FlashSuccess, Text: "Removed: " + sess.FlashArg + "."}
+		f = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("flash.removed", sess.FlashArg)}
 	case flashAlreadyRemoved:
-		f = &views.Flash{Kind: views.FlashInfo, Text: sess.FlashArg + " was already removed."}
+		f = &views.Flash{Kind: views.FlashInfo, Text: pr.T("flash.already_removed", sess.FlashArg)}
 	}
 	sess.Flash, sess.FlashArg = "", ""
 	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
@@ -99,16 +102,17 @@ func (p *portal) handleDeleteConfirm(c echo.Context) error {
 	if !g.deletable() {
 		return notDeletableError(g)
 	}
-	pg := p.page(c, "Remove a sign-in method", sess)
+	pr := p.tr(c)
+	pg := p.page(c, pr.T("remove.title"), sess)
 	if c.QueryParam("reconfirm") == "1" {
-		pg.Flash = &views.Flash{Kind: views.FlashInfo, Text: "Your secure session ended before this was removed, so nothing was changed. Please confirm again."}
+		pg.Flash = &views.Flash{Kind: views.FlashInfo, Text: pr.T("remove.flash.reconfirm")}
 	}
-	view := factorView(g)
+	view := factorView(pr, g)
 	page := views.DeletePage{
 		Page:      pg,
 		Factor:    view,
-		Removes:   removesOf(g),
-		Together:  togetherReason(g),
+		Removes:   removesOf(pr, g),
+		Together:  togetherReason(pr, g),
 		ActionURL: "/factors/" + url.PathEscape(g.DeleteID) + "/delete",
 		IsLast:    countDeletable(groups) == 1,
 	}
@@ -125,7 +129,7 @@ func (p *portal) handleDelete(c echo.Context) error {
 	}
 	g, _, err := p.factorFromRequest(c, sess)
 	if errors.Is(err, errFactorGone) {
-		return p.flashAndList(c, sess, flashAlreadyRemoved, "This sign-in method")
+		return p.flashAndList(c, sess, flashAlreadyRemoved, p.tr(c).T("factors.this_method"))
 	}
 	if err != nil {
 		return err
@@ -133,7 +137,7 @@ func (p *portal) handleDelete(c echo.Context) error {
 	if !g.deletable() {
 		return notDeletableError(g)
 	}
-	label := factorView(g).Label
+	label := factorView(p.tr(c), g).Label
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
@@ -158,56 +162,56 @@ func (p *portal) flashAndList(c echo.Context, sess *userSession, key, arg string
 	return p.redirectSeeOther(c, "/factors")
 }
 
-// factorView is how a group reads to a person.
-func factorView(g factorGroup) views.Factor {
+// factorView is how a group reads to a person, in their language.
+func factorView(pr *i18n.Printer, g factorGroup) views.Factor {
 	f := views.Factor{TestID: "factor-" + kindName(g.Kind)}
 	if g.deletable() {
 		f.DeleteURL = "/factors/" + url.PathEscape(g.DeleteID) + "/delete"
 	}
 	switch g.Kind {
 	case kindApp:
-		f.Icon, f.Label = views.IconApp, "Authenticator app"
-		f.Detail = "One-time codes from an app such as Google Authenticator"
+		f.Icon, f.Label = views.IconApp, pr.T("factors.app.label")
+		f.Detail = pr.T("factors.app.detail")
 		if g.Name != "" && g.Name != f.Label {
 			f.Detail = g.Name
 		}
 	case kindGuardian:
 		f.Icon = views.IconGuardian
-		f.Label = "Guardian app (push notifications and one-time codes)"
+		f.Label = pr.T("factors.guardian.both")
 		if len(g.MemberIDs) == 1 {
-			f.Label = "Guardian app (push notifications)"
+			f.Label = pr.T("factors.guardian.push")
 		}
 		if g.Name != "" {
 			f.Detail = g.Name
 		}
 	case kindPhone:
 		f.Icon = views.IconPhone
-		f.Label = "Phone " + maskedForDisplay(g.Name) + " (" + channelsText(g.Channels) + ")"
+		f.Label = pr.T("factors.phone.label", maskedForDisplay(g.Name), channelsText(pr, g.Channels))
 	case kindEmail:
 		f.Icon = views.IconEmail
-		f.Label = "Email " + maskedForDisplay(g.Name)
-		f.Detail = "Codes sent to this address"
+		f.Label = pr.T("factors.email.label", maskedForDisplay(g.Name))
+		f.Detail = pr.T("factors.email.detail")
 		if g.VerifiedOnly {
-			f.Detail = "Your account's verified email address."
-			f.Note = "It can't be removed here."
+			f.Detail = pr.T("factors.email.verified")
+			f.Note = pr.T("factors.email.note")
 		}
 	case kindRecovery:
-		f.Icon, f.Label = views.IconRecovery, "Recovery code"
-		f.Note = "For when you can't use your other methods. It can be replaced, not removed."
-		f.ActionURL, f.ActionText = "/recovery-code", "Get a new code"
+		f.Icon, f.Label = views.IconRecovery, pr.T("factors.recovery.label")
+		f.Note = pr.T("factors.recovery.note")
+		f.ActionURL, f.ActionText = "/recovery-code", pr.T("factors.recovery.action")
 	default:
-		f.Icon, f.Label = views.IconOther, "Other sign-in method"
+		f.Icon, f.Label = views.IconOther, pr.T("factors.other.label")
 	}
 	return f
 }
 
 // removesOf lists everything that goes when g is removed.
-func removesOf(g factorGroup) []string {
+func removesOf(pr *i18n.Printer, g factorGroup) []string {
 	switch g.Kind {
 	case kindGuardian:
-		out := []string{"Push notifications from the Guardian app"}
+		out := []string{pr.T("remove.guardian.push")}
 		if len(g.MemberIDs) > 1 {
-			out = append(out, "One-time codes from the same Guardian app")
+			out = append(out, pr.T("remove.guardian.otp"))
 		}
 		return out
 	case kindPhone:
@@ -215,31 +219,31 @@ func removesOf(g factorGroup) []string {
 		var out []string
 		for _, ch := range g.Channels {
 			if ch == "sms" {
-				out = append(out, "Text messages to "+phone)
+				out = append(out, pr.T("remove.phone.sms", phone))
 			} else {
-				out = append(out, "Voice calls to "+phone)
+				out = append(out, pr.T("remove.phone.voice", phone))
 			}
 		}
 		return out
 	}
-	return []string{factorView(g).Label}
+	return []string{factorView(pr, g).Label}
 }
 
-func togetherReason(g factorGroup) string {
+func togetherReason(pr *i18n.Printer, g factorGroup) string {
 	if g.Kind == kindPhone {
-		return "the same phone number"
+		return pr.T("remove.together.phone")
 	}
-	return "the same Guardian app on your device"
+	return pr.T("remove.together.guardian")
 }
 
-func channelsText(chs []string) string {
+func channelsText(pr *i18n.Printer, chs []string) string {
 	switch strings.Join(chs, ",") {
 	case "sms":
-		return "text messages"
+		return pr.T("factors.channels.sms")
 	case "voice":
-		return "voice calls"
+		return pr.T("factors.channels.voice")
 	}
-	return "text and voice"
+	return pr.T("factors.channels.both")
 }
 
 func kindName(k factorKind) string {

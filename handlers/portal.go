@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"mfaportal/i18n"
 	"mfaportal/mfaapi"
 	"mfaportal/views"
 )
@@ -64,6 +65,8 @@ type Deps struct {
 	// several replicas behave as one. Nil: encrypted-cookie sessions and
 	// in-memory limits, for a single instance.
 	Redis redis.UniversalClient
+	// Catalog is every language's words; nil means i18n.New().
+	Catalog *i18n.Catalog
 }
 
 // portal holds the dependencies the handlers are methods over.
@@ -78,6 +81,7 @@ type portal struct {
 	log       *slog.Logger
 	now       func() time.Time
 	assetVer  string
+	catalog   *i18n.Catalog
 	metrics   *Metrics  // nil-safe: nil records nothing
 	buffers   sync.Pool // of *bytes.Buffer, for render
 }
@@ -91,6 +95,9 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if d.Catalog == nil {
+		d.Catalog = i18n.New()
 	}
 	if d.UpstreamTimeout <= 0 {
 		d.UpstreamTimeout = 10 * time.Second
@@ -107,7 +114,7 @@ func newPortal(d Deps) (*portal, error) {
 	return &portal{
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery,
 		sessions: sessions, limits: limits, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
-		log: d.Logger, now: d.Now, assetVer: d.AssetVersion, metrics: d.Ops.Metrics,
+		log: d.Logger, now: d.Now, assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Ops.Metrics,
 		buffers: sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}, nil
 }
@@ -119,7 +126,8 @@ func (p *portal) upstreamContext(c echo.Context) (context.Context, context.Cance
 
 // page fills the layout's data for the current request.
 func (p *portal) page(c echo.Context, title string, sess *userSession) views.Page {
-	pg := views.Page{Title: title, RequestID: requestID(c), AssetVersion: p.assetVer}
+	pr := p.tr(c)
+	pg := views.Page{Lang: pr.Lang(), Title: title, RequestID: requestID(c), AssetVersion: p.assetVer}
 	if sess != nil && sess.signedIn(p.now()) {
 		left := sess.TokenExpiry.Sub(p.now())
 		pg.User = &views.User{
@@ -127,6 +135,9 @@ func (p *portal) page(c echo.Context, title string, sess *userSession) views.Pag
 			SessionEnds: sess.TokenExpiry,
 			MinutesLeft: int((left + time.Minute - 1) / time.Minute),
 			SecondsLeft: int(left / time.Second),
+			// UTC until the page's script shows it on the browser's clock:
+			// the server doesn't know the user's time zone.
+			EndsAt: pr.Time(sess.TokenExpiry.UTC()),
 		}
 		pg.CSRFToken = sess.CSRFToken
 	}

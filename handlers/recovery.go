@@ -26,7 +26,7 @@ func (p *portal) handleRecoveryPage(c echo.Context) error {
 	for _, g := range groupFactors(auths) {
 		has = has || g.Kind == kindRecovery
 	}
-	pg := p.page(c, "Recovery code", sess)
+	pg := p.page(c, p.tr(c).T("recovery.title"), sess)
 	return p.render(c, http.StatusOK, pg, views.Recovery(views.RecoveryPage{Page: pg, HasRecoveryCode: has, RegenNonce: sess.RegenNonce}))
 }
 
@@ -57,7 +57,7 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 		return err
 	}
 	p.audit(c, auditRecoveryCodeNew, nil, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
-	pg := p.page(c, "Your new recovery code", sess)
+	pg := p.page(c, p.tr(c).T("newcode.title"), sess)
 	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))
 }
 

@@ -25,6 +25,7 @@ func New(d Deps) (*echo.Echo, error) {
 	e.Use(
 		middleware.Recover(),
 		withRequestID,
+		p.withLanguage,
 		accessLog(p.log),
 		d.Ops.Metrics.middleware,
 		securityHeaders(contentSecurityPolicy(d.Issuer, d.FrameAncestors), len(d.FrameAncestors) > 0,

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"mfaportal/config"
+	"mfaportal/i18n"
 	"mfaportal/mfaapi"
 	"mfaportal/static"
 )
@@ -79,6 +80,7 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		AssetVersion:    static.Version(),
 		Redis:           rdb,
 		Ops:             operations(cfg, wo.metrics, signIn, rdb),
+		Catalog:         i18n.New(),
 	})
 }
 

@@ -6,6 +6,8 @@ import "time"
 
 // Page is what every page's layout needs.
 type Page struct {
+	// Lang is the page's language (BCP 47), for <html lang>.
+	Lang      string
 	Title     string
 	User      *User // nil when signed out
 	CSRFToken string
@@ -25,6 +27,8 @@ type User struct {
 	// SecondsLeft lets the page count down from when it loaded, on the
 	// browser's own clock, whatever that clock says the time is.
 	SecondsLeft int
+	// EndsAt is SessionEnds as the page's language writes a time of day.
+	EndsAt string
 }
 
 // FlashKind styles a one-time message.

@@ -1,0 +1,148 @@
+// Package i18n holds the portal's words in every language it speaks, as
+// golang.org/x/text message catalogues keyed by stable ids ("factors.title").
+//
+// Adding a language is adding one file like fr.go, which returns its
+// translation, and naming that function in translations below.
+package i18n
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+)
+
+// translations is every language the portal speaks; the first is the default.
+func translations() []translation {
+	return []translation{english(), french()}
+}
+
+// translation is one language's messages.
+type translation struct {
+	tag language.Tag
+	// messages are fmt-style formats (%s, %d) keyed by stable ids.
+	messages map[string]string
+	// counted are messages whose words change with a number (%d), chosen by
+	// the language's plural rules (in French, "one" covers 0 and 1).
+	counted map[string]counted
+}
+
+// counted is a message's singular and plural forms.
+type counted struct{ one, other string }
+
+// keyTimeLayout is the Go time layout for a time of day (x/text formats
+// numbers and plurals, not dates).
+const keyTimeLayout = "format.time"
+
+// Catalog is every language's messages and the rules to choose one.
+type Catalog struct {
+	cat     catalog.Catalog
+	tags    []language.Tag
+	matcher language.Matcher
+}
+
+// New builds the catalogue from the translations.
+func New() *Catalog {
+	ts := translations()
+	b := catalog.NewBuilder(catalog.Fallback(ts[0].tag))
+	tags := make([]language.Tag, 0, len(ts))
+	for _, t := range ts {
+		tags = append(tags, t.tag)
+		for k, m := range t.messages {
+			// Building from literals in this package: an error is a typo
+			// that the tests catch.
+			if err := b.SetString(t.tag, k, m); err != nil {
+				panic(fmt.Sprintf("i18n: %s %s: %v", t.tag, k, err))
+			}
+		}
+		for k, m := range t.counted {
+			if err := b.Set(t.tag, k, plural.Selectf(1, "%d", plural.One, m.one, plural.Other, m.other)); err != nil {
+				panic(fmt.Sprintf("i18n: %s %s: %v", t.tag, k, err))
+			}
+		}
+	}
+	return &Catalog{cat: b, tags: tags, matcher: language.NewMatcher(tags)}
+}
+
+// Default is the language used when nothing else says which.
+func (c *Catalog) Default() language.Tag { return c.tags[0] }
+
+// Printer formats messages in one of the catalogue's languages.
+func (c *Catalog) Printer(tag language.Tag) *Printer {
+	return &Printer{tag: tag, p: message.NewPrinter(tag, message.Catalog(c.cat))}
+}
+
+// Supported returns the catalogue's language for an explicit choice (a
+// lang parameter or cookie): "fr", "FR" or "fr-CA" mean French; anything
+// the catalogue doesn't speak is refused rather than approximated.
+func (c *Catalog) Supported(s string) (language.Tag, bool) {
+	if s == "" || len(s) > 35 {
+		return language.Und, false
+	}
+	t, err := language.Parse(s)
+	if err != nil {
+		return language.Und, false
+	}
+	_, i, conf := c.matcher.Match(t)
+	if conf < language.High {
+		return language.Und, false
+	}
+	return c.tags[i], true
+}
+
+// Negotiate picks the language: the lang parameter, then the cookie that
+// remembers an earlier choice, then the browser's Accept-Language, then the
+// default. fromParam says the parameter decided, so the choice is worth
+// remembering.
+func (c *Catalog) Negotiate(param, cookie, acceptLanguage string) (tag language.Tag, fromParam bool) {
+	if t, ok := c.Supported(param); ok {
+		return t, true
+	}
+	if t, ok := c.Supported(cookie); ok {
+		return t, false
+	}
+	if len(acceptLanguage) <= 512 {
+		if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
+			if _, i, conf := c.matcher.Match(prefs...); conf > language.No {
+				return c.tags[i], false
+			}
+		}
+	}
+	return c.Default(), false
+}
+
+// Printer is one language's view of the catalogue.
+type Printer struct {
+	tag language.Tag
+	p   *message.Printer
+}
+
+// T is the message key in the printer's language, formatted with args.
+func (p *Printer) T(key string, args ...any) string {
+	return p.p.Sprintf(key, args...)
+}
+
+// Lang is the BCP 47 tag, for <html lang> and ui_locales.
+func (p *Printer) Lang() string { return p.tag.String() }
+
+// Time is t's time of day as the language writes it.
+func (p *Printer) Time(t time.Time) string {
+	return t.Format(p.T(keyTimeLayout))
+}
+
+type printerKey struct{}
+
+// WithPrinter returns ctx carrying the request's printer.
+func WithPrinter(ctx context.Context, p *Printer) context.Context {
+	return context.WithValue(ctx, printerKey{}, p)
+}
+
+// FromContext is the request's printer, or nil when none was set.
+func FromContext(ctx context.Context) *Printer {
+	p, _ := ctx.Value(printerKey{}).(*Printer)
+	return p
+}
