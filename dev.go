@@ -28,11 +28,12 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback)")
 	tenantAddr := fs.String("tenant-addr", "127.0.0.1:9010", "emulated tenant address (loopback)")
+	accountAddr := fs.String("account-addr", "localhost:8081", "sample account page that embeds the portal (loopback; another origin)")
 	usersFile := fs.String("users", "", "JSON file of users (default: built-in demo users)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	for _, a := range []string{*addr, *tenantAddr} {
+	for _, a := range []string{*addr, *tenantAddr, *accountAddr} {
 		if err := auth0emu.CheckLoopback(a); err != nil {
 			return fmt.Errorf("dev: %w", err)
 		}
@@ -51,9 +52,17 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("dev: portal: %w", err)
 	}
 	defer portalLn.Close()
+	accountLn, err := net.Listen("tcp", *accountAddr)
+	if err != nil {
+		return fmt.Errorf("dev: sample account page: %w", err)
+	}
+	defer accountLn.Close()
 
 	tenantURL := "http://" + tenantLn.Addr().String()
 	portalURL := "http://" + portalLn.Addr().String()
+	// Named by host name, not IP, so that it is another site than the portal.
+	_, accountPort, _ := net.SplitHostPort(accountLn.Addr().String())
+	accountURL := "http://localhost:" + accountPort
 	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Users: users})
 	if err != nil {
 		return err
@@ -71,6 +80,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
 		"SESSION_KEYS":            randomKey(),
 		"LOG_FORMAT":              "text",
+		"FRAME_ANCESTORS":         accountURL,
 	}
 	cfg, err := config.Load(nil, func(k string) string { return env[k] }, os.ReadFile)
 	if err != nil {
@@ -82,12 +92,16 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	printDevBanner(stdout, portalURL, tenant, users)
+	fmt.Fprintf(stdout, "  Embedded in another site: %s\n\n", accountURL)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant")))
 	})
 	g.Go(func() error { return serve(ctx, portalLn, portal, logger) })
+	g.Go(func() error {
+		return serve(ctx, accountLn, accountPage(portalURL), logger.With(slog.String("component", "sample-account-page")))
+	})
 	return g.Wait()
 }
 

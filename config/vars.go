@@ -98,7 +98,7 @@ func Vars() []Var {
 		{
 			Name: "FRAME_ANCESTORS", Flag: "frame-ancestors",
 			Example:     "https://app.example.com",
-			Description: "Origins allowed to embed the portal in an iframe, separated by spaces or commas (`https://`; `http://` only for loopback). Empty: nobody may frame it (`frame-ancestors 'none'`). No wildcards or CSP keywords.",
+			Description: "Origins allowed to embed the `/embed/` pages in an iframe, separated by spaces or commas (`https://`; `http://` only for loopback). Empty: embedding is off (`/embed/` answers 404). Every other page stays unframeable. No wildcards or CSP keywords.",
 			apply:       applyFrameAncestors,
 		},
 		{

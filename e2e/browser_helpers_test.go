@@ -279,6 +279,30 @@ func (b *tab) signInAtTenant(email, password, wantCSS string) {
 	b.waitFor(wantCSS)
 }
 
+// signInAtTenantNoWait is signInAtTenant for a popup that closes itself
+// at the end: nothing to wait for after the challenge.
+func (b *tab) signInAtTenantNoWait(email, password string) {
+	b.t.Helper()
+	b.waitFor(`form[data-step=login]`)
+	b.typeInto(`#email`, email)
+	b.typeInto(`#password`, password)
+	b.click(`form[data-step=login] button[type=submit]`)
+	b.waitFor(`form[data-step=mfa][data-method=otp]`)
+	secret := eval[string](b, `document.querySelector("[data-testid=totp-secret]").textContent.trim()`)
+	tenantTime := eval[string](b, `document.querySelector("form[data-step=mfa]").dataset.emulatorTime`)
+	unix, err := strconv.ParseInt(tenantTime, 10, 64)
+	if err != nil {
+		b.t.Fatalf("tenant time %q on the MFA page: %v", tenantTime, err)
+	}
+	code, err := totp.GenerateCode(secret, time.Unix(unix, 0))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.typeInto(`#code`, code)
+	// The popup closes once it has handed the code over: no page to wait for.
+	_, _ = chromedp.Run(b.ctx, chromedp.Click(chromedp.CSS(`form[data-step=mfa] button[value=verify]`), chromedp.NodeVisible))
+}
+
 // passTOTPChallenge answers the tenant's one-time-code challenge.
 func (b *tab) passTOTPChallenge() {
 	b.t.Helper()

@@ -236,12 +236,18 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestFrameAncestorsFromConfiguration(t *testing.T) {
 	e := newEnv(t, envOptions{extraEnv: map[string]string{"FRAME_ANCESTORS": "https://account.example.com"}})
-	p := e.newBrowser().getOnce("/signed-out")
+	// Only the embed pages may be framed, and only by the configured origin.
+	p := e.newBrowser().getOnce("/embed/signed-out")
 	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://account.example.com") {
-		t.Errorf("CSP %q does not list the configured ancestor", csp)
+		t.Errorf("/embed/signed-out: CSP %q does not list the configured ancestor", csp)
 	}
 	if xfo := p.header.Get("X-Frame-Options"); xfo != "" {
-		t.Errorf("X-Frame-Options %q would forbid the configured framing", xfo)
+		t.Errorf("/embed/signed-out: X-Frame-Options %q would forbid the configured framing", xfo)
+	}
+	// The portal's own pages stay unframeable.
+	p = e.newBrowser().getOnce("/signed-out")
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || p.header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("/signed-out: CSP %q, X-Frame-Options %q: want unframeable", csp, p.header.Get("X-Frame-Options"))
 	}
 }
 

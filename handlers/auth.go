@@ -47,6 +47,7 @@ func (p *portal) handleLogin(c echo.Context) error {
 	if err := p.sessions.saveLogin(c.Response(), c.Request(), tx); err != nil {
 		return err
 	}
+	keepOpenerForPopup(c, tx.ReturnPath)
 	return c.Redirect(http.StatusFound, to)
 }
 
@@ -58,6 +59,7 @@ func (p *portal) handleCallback(c echo.Context) error {
 	if tx == nil {
 		return errLoginExpired
 	}
+	keepOpenerForPopup(c, tx.ReturnPath)
 	q := c.Request().URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(tx.State)) != 1 {
 		pe := *errSignInFailed
@@ -136,4 +138,13 @@ func (p *portal) handleLogout(c echo.Context) error {
 func (p *portal) handleSignedOut(c echo.Context) error {
 	pg := p.page(c, p.tr(c).T("signedout.title"), nil)
 	return p.render(c, http.StatusOK, pg, views.SignedOut(views.SignedOutPage{Page: pg}))
+}
+
+// keepOpenerForPopup relaxes Cross-Origin-Opener-Policy on the redirects of
+// a sign-in that runs in the embed popup: one same-origin hop would cut the
+// popup off from the iframe waiting for its handoff code.
+func keepOpenerForPopup(c echo.Context, returnPath string) {
+	if isPopupReturn(returnPath) {
+		c.Response().Header().Set("Cross-Origin-Opener-Policy", "unsafe-none")
+	}
 }

@@ -31,6 +31,9 @@ func (p *portal) handleFactors(c echo.Context) error {
 	}
 	pr := p.tr(c)
 	pg := p.page(c, pr.T("factors.title"), sess)
+	if sess.Flash == flashRemoved {
+		pg.EmbedEvent = "factor-removed"
+	}
 	pg.Flash = p.takeFlash(c, sess)
 	if pg.Flash == nil && c.QueryParam("saved") == "1" {
 		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
@@ -57,7 +60,7 @@ func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
 		f = &views.Flash{Kind: views.FlashInfo, Text: pr.T("flash.already_removed", sess.FlashArg)}
 	}
 	sess.Flash, sess.FlashArg = "", ""
-	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
 		return nil
 	}
 	return f
@@ -156,10 +159,10 @@ func (p *portal) handleDelete(c echo.Context) error {
 
 func (p *portal) flashAndList(c echo.Context, sess *userSession, key, arg string) error {
 	sess.Flash, sess.FlashArg = key, arg
-	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
-	return p.redirectSeeOther(c, "/factors")
+	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/factors"))
 }
 
 // factorView is how a group reads to a person, in their language.

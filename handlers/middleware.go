@@ -44,7 +44,10 @@ func requestID(c echo.Context) string {
 // portal may be cached: each is personal, and the recovery code page must
 // never be kept anywhere. With hsts (the public URL is https), browsers are
 // told to use only https for a year, subdomains included.
-func securityHeaders(csp string, frameable, hsts bool) echo.MiddlewareFunc {
+//
+// Framing is refused here for every page; the /embed/ routes alone lift it
+// (embedFramed).
+func securityHeaders(csp string, hsts bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
@@ -54,9 +57,7 @@ func securityHeaders(csp string, frameable, hsts bool) echo.MiddlewareFunc {
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Cross-Origin-Resource-Policy", "same-origin")
 			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
-			if !frameable {
-				h.Set("X-Frame-Options", "DENY")
-			}
+			h.Set("X-Frame-Options", "DENY")
 			if hsts {
 				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 			}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +83,8 @@ type portal struct {
 	now       func() time.Time
 	assetVer  string
 	catalog   *i18n.Catalog
-	metrics   *Metrics  // nil-safe: nil records nothing
+	metrics   *Metrics // nil-safe: nil records nothing
+	embed     *embedding
 	buffers   sync.Pool // of *bytes.Buffer, for render
 }
 
@@ -111,7 +113,11 @@ func newPortal(d Deps) (*portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &portal{
+	embed, err := newEmbedding(d)
+	if err != nil {
+		return nil, err
+	}
+	return &portal{embed: embed,
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery,
 		sessions: sessions, limits: limits, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
 		log: d.Logger, now: d.Now, assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Ops.Metrics,
@@ -140,6 +146,10 @@ func (p *portal) page(c echo.Context, title string, sess *userSession) views.Pag
 			EndsAt: pr.Time(sess.TokenExpiry.UTC()),
 		}
 		pg.CSRFToken = sess.CSRFToken
+	}
+	if isEmbed(c) {
+		pg.Embed = true
+		pg.ParentOrigins = strings.Join(p.embed.ancestors, " ")
 	}
 	return pg
 }

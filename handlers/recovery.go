@@ -46,7 +46,7 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 		return err
 	}
 	sess.RegenNonce = randomToken(16)
-	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
 	ctx, cancel := p.upstreamContext(c)
@@ -58,6 +58,7 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 	}
 	p.audit(c, auditRecoveryCodeNew, nil, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
 	pg := p.page(c, p.tr(c).T("newcode.title"), sess)
+	pg.EmbedEvent = "recovery-code-regenerated"
 	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))
 }
 

@@ -28,8 +28,7 @@ func New(d Deps) (*echo.Echo, error) {
 		p.withLanguage,
 		accessLog(p.log),
 		d.Ops.Metrics.middleware,
-		securityHeaders(contentSecurityPolicy(d.Issuer, d.FrameAncestors), len(d.FrameAncestors) > 0,
-			strings.HasPrefix(d.PublicURL, "https://")),
+		securityHeaders(contentSecurityPolicy(d.Issuer, nil), strings.HasPrefix(d.PublicURL, "https://")),
 		middleware.BodyLimit("64K"),
 		refuseCrossOrigin,
 	)
@@ -53,5 +52,22 @@ func New(d Deps) (*echo.Echo, error) {
 	e.POST("/factors/:id/delete", p.handleDelete, auth, csrf)
 	e.GET("/recovery-code", p.handleRecoveryPage, auth)
 	e.POST("/recovery-code", p.handleRegenerate, auth, csrf)
+
+	// Embedded in an account area (404 unless FRAME_ANCESTORS is set). Only
+	// these pages may be framed, and only by the configured origins. The
+	// popup pages finish a framed sign-in at top level.
+	framed, popup, embedAuth := p.embedFramed, p.embedPopup, p.requireEmbedSession
+	e.GET("/embed/login", p.handleEmbedLogin, framed)
+	e.POST("/embed/pre-session", p.handlePreSession, framed)
+	e.POST("/embed/handoff", p.handleHandoff, framed)
+	e.POST("/embed/logout", p.handleEmbedLogout, framed)
+	e.GET("/embed/signed-out", p.handleEmbedSignedOut, framed)
+	e.GET("/embed/factors", p.handleFactors, framed, embedAuth)
+	e.GET("/embed/factors/:id/delete", p.handleDeleteConfirm, framed, embedAuth)
+	e.POST("/embed/factors/:id/delete", p.handleDelete, framed, embedAuth, csrf)
+	e.GET("/embed/recovery-code", p.handleRecoveryPage, framed, embedAuth)
+	e.POST("/embed/recovery-code", p.handleRegenerate, framed, embedAuth, csrf)
+	e.GET("/embed/popup-login", p.handlePopupLogin, popup)
+	e.GET(popupDonePath, p.handlePopupDone, popup, auth)
 	return e, nil
 }

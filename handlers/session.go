@@ -18,6 +18,10 @@ import (
 const (
 	sessionCookieName = "__Host-mfaportal"
 	loginCookieName   = "__Host-mfaportal-login"
+	// embedCookieName carries sessions made for a cross-site iframe: it has
+	// to be SameSite=None to travel there, so it is Partitioned (CHIPS) and
+	// is never accepted by the portal's own, top-level pages.
+	embedCookieName = "__Host-mfaportal-embed"
 
 	// sessionCookieLifetime bounds how long an old cookie can be replayed. The
 	// /mfa/ token inside lives 10 minutes; keeping the cookie longer only lets
@@ -85,6 +89,33 @@ type sessionBackend interface {
 	regenerate(r *http.Request) (*userSession, error)
 }
 
+// cookieSpec is the name and cross-site behaviour of a session cookie.
+type cookieSpec struct {
+	name        string
+	sameSite    http.SameSite
+	partitioned bool
+}
+
+var (
+	// mainCookie is the portal's own session: Lax, never sent in a cross-site frame.
+	mainCookie = cookieSpec{name: sessionCookieName, sameSite: http.SameSiteLaxMode}
+	// embedCookie is the cross-site iframe's session, kept in the embedding
+	// site's partition only.
+	embedCookie = cookieSpec{name: embedCookieName, sameSite: http.SameSiteNoneMode, partitioned: true}
+)
+
+// cookie returns the session cookie with this spec's attributes.
+func (cs cookieSpec) cookie(value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{
+		Name: cs.name, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: cs.sameSite, Partitioned: cs.partitioned,
+	}
+	if maxAge > 0 {
+		c.Expires = time.Now().Add(time.Duration(maxAge) * time.Second)
+	}
+	return c
+}
+
 var (
 	_ sessionBackend = (*cookieSessions)(nil)
 	_ sessionBackend = (*redisSessions)(nil)
@@ -105,6 +136,11 @@ type sessionStore struct {
 
 // newSessionStore keeps sessions in encrypted cookies.
 func newSessionStore(secrets [][]byte, now func() time.Time) (*sessionStore, error) {
+	return newSessionStoreFor(mainCookie, secrets, now)
+}
+
+// newSessionStoreFor keeps sessions in encrypted cookies named by spec.
+func newSessionStoreFor(spec cookieSpec, secrets [][]byte, now func() time.Time) (*sessionStore, error) {
 	cookies, err := newCookieStore(secrets, "mfaportal session")
 	if err != nil {
 		return nil, err
@@ -113,17 +149,22 @@ func newSessionStore(secrets [][]byte, now func() time.Time) (*sessionStore, err
 	if err != nil {
 		return nil, err
 	}
-	backend := newCookieSessions(cookies, pairs, now)
+	backend := newCookieSessions(spec, cookies, pairs, now)
 	return &sessionStore{sessionBackend: backend, cookies: cookies, now: now}, nil
 }
 
 // newRedisSessionStore keeps sessions in Redis; the login round trip stays a cookie.
 func newRedisSessionStore(secrets [][]byte, now func() time.Time, rdb redis.UniversalClient) (*sessionStore, error) {
+	return newRedisSessionStoreFor(mainCookie, secrets, now, rdb)
+}
+
+// newRedisSessionStoreFor keeps sessions in Redis, their ids in cookies named by spec.
+func newRedisSessionStoreFor(spec cookieSpec, secrets [][]byte, now func() time.Time, rdb redis.UniversalClient) (*sessionStore, error) {
 	cookies, err := newCookieStore(secrets, "mfaportal session")
 	if err != nil {
 		return nil, err
 	}
-	backend, err := newRedisSessions(secrets, rdb)
+	backend, err := newRedisSessions(spec, secrets, rdb)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +223,7 @@ func derivedKeyPairs(secrets [][]byte, purpose string) ([][]byte, error) {
 // gorilla/sessions map: the map needs gob, and building a gob decoder on
 // every request was half of a page view's CPU in the benchmark.
 type cookieSessions struct {
+	spec    cookieSpec
 	cookies *sessions.CookieStore // for the cookie attributes
 	codecs  []securecookie.Codec
 	now     func() time.Time
@@ -234,23 +276,23 @@ func (v cookiePayload) session() *userSession {
 	}
 }
 
-func newCookieSessions(cookies *sessions.CookieStore, pairs [][]byte, now func() time.Time) *cookieSessions {
+func newCookieSessions(spec cookieSpec, cookies *sessions.CookieStore, pairs [][]byte, now func() time.Time) *cookieSessions {
 	codecs := securecookie.CodecsFromPairs(pairs...)
 	for _, c := range codecs {
 		sc := c.(*securecookie.SecureCookie)
 		sc.MaxAge(int(sessionCookieLifetime / time.Second))
 		sc.SetSerializer(securecookie.JSONEncoder{})
 	}
-	return &cookieSessions{cookies: cookies, codecs: codecs, now: now, revoked: newRevocationList()}
+	return &cookieSessions{spec: spec, cookies: cookies, codecs: codecs, now: now, revoked: newRevocationList()}
 }
 
 func (s *cookieSessions) load(r *http.Request) (*userSession, error) {
-	c, err := r.Cookie(sessionCookieName)
+	c, err := r.Cookie(s.spec.name)
 	if err != nil {
 		return nil, nil
 	}
 	var v cookiePayload
-	if err := securecookie.DecodeMulti(sessionCookieName, c.Value, &v, s.codecs...); err != nil {
+	if err := securecookie.DecodeMulti(s.spec.name, c.Value, &v, s.codecs...); err != nil {
 		return nil, nil
 	}
 	us := v.session()
@@ -263,11 +305,11 @@ func (s *cookieSessions) load(r *http.Request) (*userSession, error) {
 // save writes the session cookie. It fails rather than writing a cookie the
 // browser would drop for being too large (securecookie refuses over 4096).
 func (s *cookieSessions) save(w http.ResponseWriter, _ *http.Request, us *userSession) error {
-	value, err := securecookie.EncodeMulti(sessionCookieName, payloadOf(us), s.codecs...)
+	value, err := securecookie.EncodeMulti(s.spec.name, payloadOf(us), s.codecs...)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, sessions.NewCookie(sessionCookieName, value, s.cookies.Options))
+	http.SetCookie(w, s.spec.cookie(value, s.cookies.Options.MaxAge))
 	us.isNew = false
 	return nil
 }
@@ -276,7 +318,7 @@ func (s *cookieSessions) destroy(w http.ResponseWriter, _ *http.Request, us *use
 	if us != nil {
 		s.revoked.add(us.ID, s.now().Add(sessionCookieLifetime))
 	}
-	expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+	http.SetCookie(w, s.spec.cookie("", -1))
 	return nil
 }
 

@@ -29,11 +29,12 @@ var errSessionEnded = &pageError{Status: http.StatusUnauthorized,
 // session keys (securecookie, bound to the key name), so it holds no usable
 // access token either. Keys expire with the cookie.
 type redisSessions struct {
+	spec   cookieSpec
 	rdb    redis.UniversalClient
 	codecs []securecookie.Codec
 }
 
-func newRedisSessions(secrets [][]byte, rdb redis.UniversalClient) (*redisSessions, error) {
+func newRedisSessions(spec cookieSpec, secrets [][]byte, rdb redis.UniversalClient) (*redisSessions, error) {
 	if rdb == nil {
 		return nil, errors.New("handlers: no Redis client")
 	}
@@ -49,7 +50,7 @@ func newRedisSessions(secrets [][]byte, rdb redis.UniversalClient) (*redisSessio
 		sc.SetSerializer(securecookie.JSONEncoder{})
 		codecs = append(codecs, sc)
 	}
-	return &redisSessions{rdb: rdb, codecs: codecs}, nil
+	return &redisSessions{spec: spec, rdb: rdb, codecs: codecs}, nil
 }
 
 // sessionKey names a session's Redis key after the hash of its id.
@@ -59,8 +60,8 @@ func sessionKey(id string) string {
 }
 
 // cookieID returns the request's session id when it looks like one of ours.
-func cookieID(r *http.Request) (string, bool) {
-	c, err := r.Cookie(sessionCookieName)
+func cookieID(r *http.Request, spec cookieSpec) (string, bool) {
+	c, err := r.Cookie(spec.name)
 	if err != nil {
 		return "", false
 	}
@@ -72,7 +73,7 @@ func cookieID(r *http.Request) (string, bool) {
 }
 
 func (s *redisSessions) load(r *http.Request) (*userSession, error) {
-	id, ok := cookieID(r)
+	id, ok := cookieID(r, s.spec)
 	if !ok {
 		return nil, nil
 	}
@@ -122,26 +123,21 @@ func (s *redisSessions) save(w http.ResponseWriter, r *http.Request, us *userSes
 	}
 	err = s.rdb.SetArgs(r.Context(), key, sealed, redis.SetArgs{Mode: mode, TTL: sessionCookieLifetime}).Err()
 	if errors.Is(err, redis.Nil) {
-		expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+		http.SetCookie(w, s.spec.cookie("", -1))
 		return errSessionEnded
 	}
 	if err != nil {
 		return storeDown("saving the session", err)
 	}
 	us.isNew = false
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookieName, Value: us.ID, Path: "/",
-		MaxAge:  int(sessionCookieLifetime / time.Second),
-		Expires: time.Now().Add(sessionCookieLifetime),
-		Secure:  true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, s.spec.cookie(us.ID, int(sessionCookieLifetime/time.Second)))
 	return nil
 }
 
 // destroy deletes the key, which ends the session on every replica. The
 // cookie is expired first, so the browser forgets it even when Redis is down.
 func (s *redisSessions) destroy(w http.ResponseWriter, r *http.Request, us *userSession) error {
-	expireCookie(w, sessionCookieName, http.SameSiteLaxMode)
+	http.SetCookie(w, s.spec.cookie("", -1))
 	if us == nil {
 		return nil
 	}
@@ -154,7 +150,7 @@ func (s *redisSessions) destroy(w http.ResponseWriter, r *http.Request, us *user
 // regenerate deletes the key of whatever session the request carried (no
 // need to read it) and returns a new session with a new id.
 func (s *redisSessions) regenerate(r *http.Request) (*userSession, error) {
-	if id, ok := cookieID(r); ok {
+	if id, ok := cookieID(r, s.spec); ok {
 		if err := s.rdb.Del(r.Context(), sessionKey(id)).Err(); err != nil {
 			return nil, storeDown("deleting the previous session", err)
 		}

@@ -15,6 +15,15 @@ type Page struct {
 	Flash     *Flash
 	// AssetVersion busts caches of /static files when they change.
 	AssetVersion string
+	// Embed renders the page for an iframe: no portal header, and the
+	// script reports height and events to the parent.
+	Embed bool
+	// ParentOrigins are the origins allowed to frame the page (space
+	// separated): the only targets the script posts messages to.
+	ParentOrigins string
+	// EmbedEvent is what just happened, for the parent page
+	// ("factor-removed", "recovery-code-regenerated", "signed-out").
+	EmbedEvent string
 }
 
 // User is the signed-in user as the header shows them.
@@ -121,4 +130,18 @@ type ErrorPage struct {
 // SignedOutPage is shown after sign-out.
 type SignedOutPage struct {
 	Page
+}
+
+// EmbedSignInPage is GET /embed/login: sign-in from inside an iframe.
+type EmbedSignInPage struct {
+	Page
+	// NewTabURL is the portal's own page, for when the popup cannot open.
+	NewTabURL string
+}
+
+// PopupDonePage is GET /embed/popup-done: the end of sign-in in the popup,
+// which hands a one-time code to the iframe that opened it.
+type PopupDonePage struct {
+	Page
+	Code string
 }

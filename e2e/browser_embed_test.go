@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// serveParent serves, on ln, an account area (on "localhost", another site
+// than the portal on 127.0.0.1, unless host says otherwise) that frames the portal's
+// /embed/factors and records every message the frame sends it, from the
+// portal's origin and that frame only. It returns the page's origin.
+func serveParent(t *testing.T, ln net.Listener, portalURL string) string {
+	return serveParentAs(t, ln, portalURL, "localhost")
+}
+
+func serveParentAs(t *testing.T, ln net.Listener, portalURL, host string) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/parent.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprintf(w, `window.portalMessages = [];
+window.addEventListener("message", function (ev) {
+  var frame = document.getElementById("portal");
+  if (ev.origin !== %q || ev.source !== frame.contentWindow) { return; }
+  window.portalMessages.push(ev.data);
+});`, portalURL)
+			return
+		}
+		// ?frame= picks the embedded page (a path under /embed/).
+		path := "/embed/factors"
+		if p := r.URL.Query().Get("frame"); strings.HasPrefix(p, "/embed/") {
+			path = p
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html><head><title>Account</title><script src="/parent.js"></script></head>
+<body><h1>Account</h1><iframe id="portal" src="%s%s" width="600" height="500"></iframe></body></html>`, portalURL, html.EscapeString(path))
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return originOn(host, ln)
+}
+
+func originOn(host string, ln net.Listener) string {
+	return fmt.Sprintf("http://%s:%d", host, ln.Addr().(*net.TCPAddr).Port)
+}
+
+// embedEnv is the portal with FRAME_ANCESTORS naming one parent page on
+// localhost, which it serves; it returns that page's origin.
+func embedEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	ln := listen(t)
+	allowed := originOn("localhost", ln)
+	e := newEnv(t, envOptions{extraEnv: map[string]string{"FRAME_ANCESTORS": allowed}})
+	return e, serveParent(t, ln, e.portalURL)
+}
+
+func portalMessages(b *tab) []map[string]any {
+	b.t.Helper()
+	return eval[[]map[string]any](b, `window.portalMessages || []`)
+}
+
+// waitMessage waits until the parent received a message with the given type
+// (and event, when not empty).
+func waitMessage(b *tab, typ, event string) {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		for _, m := range portalMessages(b) {
+			if m["type"] == typ && (event == "" || m["event"] == event) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.fail("wait for the message "+typ+" "+event, fmt.Errorf("got %v", portalMessages(b)))
+}
+
+// findTarget polls the browser's targets for one matching fn.
+func findTarget(b *tab, what string, fn func(*target.Info) bool) target.ID {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		infos, err := chromedp.Targets(b.ctx)
+		if err == nil {
+			for _, info := range infos {
+				if fn(info) {
+					return info.TargetID
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.fail("find "+what, fmt.Errorf("no such target"))
+	return ""
+}
+
+// attach is a tab driving another target (the portal's frame, the popup).
+func (b *tab) attach(id target.ID) *tab {
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.fail("attach to "+string(id), err)
+	}
+	return &tab{t: b.t, e: b.e, ctx: ctx, shots: b.shots}
+}
+
+// userGesture marks an evaluation as a person's action, so the popup
+// blocker lets window.open through as it would for a click.
+func userGesture(p *runtime.EvaluateParams) {
+	yes := true
+	p.UserGesture = &yes
+}
+
+func TestBrowserEmbedCrossSiteSignInThroughPopup(t *testing.T) {
+	e, allowed := embedEnv(t)
+	b := newTab(t, e)
+	b.open(allowed + "/")
+
+	// Signed out, the frame shows its own sign-in page and says so to the parent.
+	waitMessage(b, "mfaportal:height", "")
+	frame := b.attach(findTarget(b, "the portal's frame", func(i *target.Info) bool {
+		return i.Type == "iframe" && strings.HasPrefix(i.URL, e.portalURL+"/embed/login")
+	}))
+	frame.waitFor(`[data-testid=embed-sign-in]`)
+	if n := frame.count(`header.top`); n != 0 {
+		t.Error("the framed page shows the portal's header")
+	}
+	if _, err := chromedp.Run(frame.ctx, chromedp.Evaluate[bool](`document.querySelector("[data-testid=embed-sign-in]").click(), true`, userGesture)); err != nil {
+		frame.fail("press Sign in", err)
+	}
+
+	// The popup signs in at top level, hands the code over and closes.
+	popup := b.attach(findTarget(b, "the sign-in popup", func(i *target.Info) bool {
+		return i.Type == "page" && strings.HasPrefix(i.URL, e.tenantURL+"/")
+	}))
+	popup.signInAtTenantNoWait("alice@example.com", "alice-demo-pass")
+
+	// The frame now holds alice's factors, in its own partitioned session.
+	waitMessage(b, "mfaportal:height", "")
+	frame = b.attach(findTarget(b, "the portal's frame, signed in", func(i *target.Info) bool {
+		return i.Type == "iframe" && i.URL == e.portalURL+"/embed/factors"
+	}))
+	frame.waitFor(`[data-testid=factor-list]`)
+	if name := frame.texts(`[data-testid=user-name]`); len(name) != 1 || !strings.Contains(strings.ToLower(name[0]), "alice") {
+		t.Errorf("signed-in frame shows user %v, want alice", name)
+	}
+	b.shot("embedded-signed-in")
+
+	// Signing out in the frame tells the parent.
+	frame.click(`[data-testid=sign-out]`)
+	waitMessage(b, "mfaportal:event", "signed-out")
+	for _, m := range portalMessages(b) {
+		if m["type"] != "mfaportal:height" && m["type"] != "mfaportal:event" {
+			t.Errorf("unexpected message %v", m)
+		}
+	}
+}
+
+func TestBrowserEmbedRefusedForOtherOrigins(t *testing.T) {
+	e, _ := embedEnv(t)
+	// Same host name, another port: another origin than the one configured.
+	other := serveParent(t, listen(t), e.portalURL)
+	b := newTab(t, e)
+	b.open(other + "/")
+	time.Sleep(2 * time.Second)
+	if msgs := portalMessages(b); len(msgs) != 0 {
+		t.Errorf("a frame on a non-allowed origin ran the portal's page: %v", msgs)
+	}
+	infos, err := chromedp.Targets(b.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		if strings.HasPrefix(info.URL, e.portalURL+"/embed/login") || strings.HasPrefix(info.URL, e.portalURL+"/embed/factors") {
+			frame := b.attach(info.TargetID)
+			if n := frame.count(`[data-testid=embed-sign-in]`); n != 0 {
+				t.Error("the portal's page loaded in a frame of a non-allowed origin")
+			}
+		}
+	}
+}
+
+// inFrame runs steps inside the parent's same-site frame (same process, so
+// reachable from the parent's DOM).
+func inFrame(b *tab, what string, steps func(frame *chromedp.Node) []chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	nodes, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.CSS(`iframe#portal`)))
+	if err != nil || len(nodes) != 1 {
+		b.fail("find the frame", err)
+	}
+	b.do(what, steps(nodes[0])...)
+}
+
+func TestBrowserEmbedSameSiteUsesThePortalSession(t *testing.T) {
+	// 127.0.0.1 on another port: another origin, the same site, so the
+	// portal's own Lax session travels into the frame.
+	ln := listen(t)
+	e := newEnv(t, envOptions{extraEnv: map[string]string{"FRAME_ANCESTORS": originOn("127.0.0.1", ln)}})
+	parent := serveParentAs(t, ln, e.portalURL, "127.0.0.1")
+	b := newTab(t, e)
+	b.signInAlice("/factors", `[data-testid=factor-list]`)
+	b.open(parent + "/")
+	waitMessage(b, "mfaportal:height", "")
+
+	// Chromium's DOM view of a frame does not follow the frame's own
+	// navigations, so the parent is reloaded on the confirmation page.
+	inFrame(b, "wait for the Guardian app in the frame", func(frame *chromedp.Node) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=factor-guardian] [data-testid=remove]`), chromedp.FromNode(frame)),
+		}
+	})
+	frames, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.CSS(`iframe#portal`)))
+	if err != nil || len(frames) != 1 {
+		b.fail("find the frame", err)
+	}
+	remove, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(`[data-testid=factor-guardian] [data-testid=remove]`), "href", chromedp.FromNode(frames[0])))
+	if err != nil {
+		b.fail("read the remove link in the frame", err)
+	}
+	if !strings.HasPrefix(remove.Value, "/embed/factors/") {
+		t.Fatalf("the frame's remove link %q leaves the embed pages", remove.Value)
+	}
+	b.open(parent + "/?frame=" + url.QueryEscape(remove.Value))
+	inFrame(b, "confirm in the frame", func(frame *chromedp.Node) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=confirm-remove]`), chromedp.FromNode(frame)),
+			chromedp.Click(chromedp.CSS(`[data-testid=confirm-remove]`), chromedp.FromNode(frame)),
+		}
+	})
+	waitMessage(b, "mfaportal:event", "factor-removed")
+	b.shot("embedded-same-site-removed")
+	if ids := e.ids(alice); hasIDWithPrefix(ids, "push|") {
+		t.Errorf("the Guardian app is still there after removal in the frame: %v", ids)
+	}
+}

@@ -1,0 +1,339 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const accountOrigin = "https://account.example.com"
+
+// embedRig is the real router with fakes upstream, a settable clock and
+// FRAME_ANCESTORS as given.
+type embedRig struct {
+	t       *testing.T
+	handler http.Handler
+	now     time.Time
+	keys    [][]byte
+}
+
+func newEmbedRig(t *testing.T, ancestors ...string) *embedRig {
+	t.Helper()
+	r := &embedRig{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), keys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)}}
+	clock := func() time.Time { return r.now }
+	issuer := "https://tenant.example.com/"
+	e, err := New(Deps{
+		SignIn:         NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: clock}),
+		Factors:        benchFactorList{auths: benchAuthenticators},
+		Recovery:       benchNoRecovery{},
+		SessionKeys:    r.keys,
+		PublicURL:      "https://mfa.example.com",
+		Issuer:         issuer,
+		Now:            clock,
+		FrameAncestors: ancestors,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler = e
+	return r
+}
+
+// mainCookie is a signed-in portal session cookie, as /callback writes it.
+func (r *embedRig) mainCookie() *http.Cookie {
+	r.t.Helper()
+	store, err := newSessionStore(r.keys, func() time.Time { return r.now })
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	sess := newSession()
+	sess.Sub, sess.Name, sess.AccessToken = "auth0|alice", "Alice Example", "token-alice"
+	sess.TokenExpiry, sess.AuthTime = r.now.Add(10*time.Minute), r.now
+	rec := httptest.NewRecorder()
+	if err := store.save(rec, httptest.NewRequest(http.MethodGet, "/callback", nil), sess); err != nil {
+		r.t.Fatal(err)
+	}
+	return cookieNamed(r.t, rec, sessionCookieName)
+}
+
+func (r *embedRig) do(method, target string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req := httptest.NewRequest(method, "https://mfa.example.com"+target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		if c != nil {
+			req.AddCookie(c)
+		}
+	}
+	rec := httptest.NewRecorder()
+	r.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+func cookieNamed(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	t.Helper()
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name && c.MaxAge >= 0 {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie in the response (status %d)", name, rec.Code)
+	return nil
+}
+
+func TestFramingHeadersPerRoute(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	signedIn := r.mainCookie()
+	tests := []struct {
+		path      string
+		frameable bool
+	}{
+		{"/factors", false},
+		{"/recovery-code", false},
+		{"/signed-out", false},
+		{"/no-such-page", false},
+		{"/embed/popup-login?pre=not-a-binding", false},
+		{"/embed/factors", true},
+		{"/embed/recovery-code", true},
+		{"/embed/login", true},
+		{"/embed/signed-out", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			rec := r.do(http.MethodGet, tt.path, nil, signedIn)
+			csp, xfo := rec.Header().Get("Content-Security-Policy"), rec.Header().Get("X-Frame-Options")
+			if tt.frameable {
+				if !strings.Contains(csp, "frame-ancestors "+accountOrigin) || strings.Contains(csp, "frame-ancestors 'none'") || xfo != "" {
+					t.Errorf("status %d, CSP %q, X-Frame-Options %q: want framing by %s only", rec.Code, csp, xfo, accountOrigin)
+				}
+				return
+			}
+			if !strings.Contains(csp, "frame-ancestors 'none'") || xfo != "DENY" {
+				t.Errorf("status %d, CSP %q, X-Frame-Options %q: want unframeable", rec.Code, csp, xfo)
+			}
+		})
+	}
+}
+
+func TestEmbedDisabledWithoutFrameAncestors(t *testing.T) {
+	r := newEmbedRig(t)
+	signedIn := r.mainCookie()
+	for _, path := range []string{"/embed/factors", "/embed/login", "/embed/signed-out", "/embed/popup-login?pre=x"} {
+		rec := r.do(http.MethodGet, path, nil, signedIn)
+		if rec.Code != http.StatusNotFound || rec.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("GET %s: status %d, X-Frame-Options %q; want 404, DENY", path, rec.Code, rec.Header().Get("X-Frame-Options"))
+		}
+	}
+	if rec := r.do(http.MethodPost, "/embed/pre-session", url.Values{}); rec.Code != http.StatusNotFound {
+		t.Errorf("POST /embed/pre-session: status %d, want 404", rec.Code)
+	}
+}
+
+func TestEmbedPageLayout(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	rec := r.do(http.MethodGet, "/embed/factors", nil, r.mainCookie())
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if strings.Contains(body, `<header class="top"`) {
+		t.Error("the embedded page shows the portal's header")
+	}
+	if !strings.Contains(body, `data-embed-parents="`+accountOrigin+`"`) {
+		t.Error("the embedded page does not name its allowed parent")
+	}
+	if !strings.Contains(body, `href="/embed/factors/`) || strings.Contains(body, `href="/factors/`) || strings.Contains(body, `href="/recovery-code"`) {
+		t.Error("links inside the frame must stay under /embed/")
+	}
+	// Signed out, the frame offers its own sign-in, not Universal Login.
+	rec = r.do(http.MethodGet, "/embed/factors", nil)
+	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/embed/login" {
+		t.Errorf("signed out: status %d to %q, want 302 to /embed/login", rec.Code, rec.Header().Get("Location"))
+	}
+	// The portal's own pages stay as they were.
+	if body := r.do(http.MethodGet, "/factors", nil, r.mainCookie()).Body.String(); !strings.Contains(body, `<header class="top"`) || strings.Contains(body, "data-embed-parents") {
+		t.Error("/factors lost its header or gained the embed layout")
+	}
+}
+
+var handoffCodeAttr = regexp.MustCompile(`data-handoff-code="([^"]+)"`)
+
+// startPopup opens a pre-session as the iframe would and signs in the popup:
+// it returns the pre-session cookie and the code the popup hands over.
+func (r *embedRig) startPopup() (*http.Cookie, string) {
+	r.t.Helper()
+	rec := r.do(http.MethodPost, "/embed/pre-session", url.Values{})
+	if rec.Code != http.StatusOK {
+		r.t.Fatalf("pre-session: status %d", rec.Code)
+	}
+	pre := cookieNamed(r.t, rec, preSessionCookieName)
+	if !pre.Partitioned || pre.SameSite != http.SameSiteNoneMode || !pre.Secure || !pre.HttpOnly {
+		r.t.Errorf("pre-session cookie %+v: want Partitioned, SameSite=None, Secure, HttpOnly", pre)
+	}
+	var answer struct{ Popup string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || !strings.HasPrefix(answer.Popup, "/embed/popup-login?pre=") {
+		r.t.Fatalf("pre-session answer %q", rec.Body.String())
+	}
+	if strings.Contains(answer.Popup, pre.Value) {
+		r.t.Error("the popup's URL carries the pre-session cookie's value")
+	}
+	// The popup is already signed in at top level: straight to popup-done.
+	rec = r.do(http.MethodGet, answer.Popup, nil, r.mainCookie())
+	if rec.Code != http.StatusFound || !strings.HasPrefix(rec.Header().Get("Location"), popupDonePath+"?pre=") {
+		r.t.Fatalf("popup-login: status %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	done := r.do(http.MethodGet, rec.Header().Get("Location"), nil, r.mainCookie())
+	m := handoffCodeAttr.FindStringSubmatch(done.Body.String())
+	if done.Code != http.StatusOK || m == nil {
+		r.t.Fatalf("popup-done: status %d, no code", done.Code)
+	}
+	if coop := done.Header().Get("Cross-Origin-Opener-Policy"); coop != "unsafe-none" {
+		r.t.Errorf("popup-done COOP %q would cut the popup off from its opener", coop)
+	}
+	return pre, m[1]
+}
+
+func (r *embedRig) handoff(code string, pre *http.Cookie) *httptest.ResponseRecorder {
+	return r.do(http.MethodPost, "/embed/handoff", url.Values{"code": {code}}, pre)
+}
+
+func TestHandoffGivesTheFrameItsOwnSession(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	pre, code := r.startPopup()
+	rec := r.handoff(code, pre)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("handoff: status %d, want 204", rec.Code)
+	}
+	embedSess := cookieNamed(t, rec, embedCookieName)
+	if !embedSess.Partitioned || embedSess.SameSite != http.SameSiteNoneMode || !embedSess.Secure || !embedSess.HttpOnly {
+		t.Errorf("embed session cookie %+v: want Partitioned, SameSite=None, Secure, HttpOnly", embedSess)
+	}
+	if got := r.do(http.MethodGet, "/embed/factors", nil, embedSess); got.Code != http.StatusOK || !strings.Contains(got.Body.String(), "Alice Example") {
+		t.Errorf("/embed/factors with the embed session: status %d", got.Code)
+	}
+	// The partitioned cookie is for the frame only, never the portal's own pages.
+	renamed := &http.Cookie{Name: sessionCookieName, Value: embedSess.Value}
+	for _, c := range []*http.Cookie{embedSess, renamed} {
+		if got := r.do(http.MethodGet, "/factors", nil, c); got.Code != http.StatusFound {
+			t.Errorf("/factors with %s: status %d, want 302 to sign-in", c.Name, got.Code)
+		}
+	}
+}
+
+func TestHandoffCodeIsRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		use  func(r *embedRig, pre *http.Cookie, code string) *httptest.ResponseRecorder
+	}{
+		{"replayed", func(r *embedRig, pre *http.Cookie, code string) *httptest.ResponseRecorder {
+			if first := r.handoff(code, pre); first.Code != http.StatusNoContent {
+				r.t.Fatalf("first use: status %d", first.Code)
+			}
+			return r.handoff(code, pre)
+		}},
+		{"from another pre-session", func(r *embedRig, _ *http.Cookie, code string) *httptest.ResponseRecorder {
+			other, _ := r.startPopup()
+			return r.handoff(code, other)
+		}},
+		{"without a pre-session", func(r *embedRig, _ *http.Cookie, code string) *httptest.ResponseRecorder {
+			return r.handoff(code, nil)
+		}},
+		{"after 60 seconds", func(r *embedRig, pre *http.Cookie, code string) *httptest.ResponseRecorder {
+			r.now = r.now.Add(61 * time.Second)
+			return r.handoff(code, pre)
+		}},
+		{"made up", func(r *embedRig, pre *http.Cookie, _ string) *httptest.ResponseRecorder {
+			return r.handoff(randomToken(32), pre)
+		}},
+		{"tried from another partition first, then from its own", func(r *embedRig, pre *http.Cookie, code string) *httptest.ResponseRecorder {
+			other, _ := r.startPopup()
+			if got := r.handoff(code, other); got.Code != http.StatusForbidden {
+				r.t.Fatalf("other partition: status %d", got.Code)
+			}
+			return r.handoff(code, pre)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newEmbedRig(t, accountOrigin)
+			pre, code := r.startPopup()
+			rec := tt.use(r, pre, code)
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("status %d, want 403", rec.Code)
+			}
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == embedCookieName && c.MaxAge >= 0 {
+					t.Error("a refused handoff set an embed session")
+				}
+			}
+		})
+	}
+}
+
+func TestPopupMintsOneCodePerPreSession(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	rec := r.do(http.MethodPost, "/embed/pre-session", url.Values{})
+	var answer struct{ Popup string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+		t.Fatal(err)
+	}
+	done := strings.Replace(answer.Popup, "/embed/popup-login", popupDonePath, 1)
+	if first := r.do(http.MethodGet, done, nil, r.mainCookie()); first.Code != http.StatusOK {
+		t.Fatalf("first popup-done: status %d", first.Code)
+	}
+	if second := r.do(http.MethodGet, done, nil, r.mainCookie()); second.Code != http.StatusForbidden || handoffCodeAttr.MatchString(second.Body.String()) {
+		t.Errorf("second popup-done for the same pre-session: status %d, want 403 without a code", second.Code)
+	}
+	// A signed-out popup signs in first and comes back to the same pre-session.
+	rec = r.do(http.MethodPost, "/embed/pre-session", url.Values{})
+	_ = json.Unmarshal(rec.Body.Bytes(), &answer)
+	login := r.do(http.MethodGet, answer.Popup, nil)
+	loc, _ := url.Parse(login.Header().Get("Location"))
+	if login.Code != http.StatusFound || loc.Path != "/login" || !isPopupReturn(loc.Query().Get("return")) {
+		t.Errorf("signed-out popup-login: status %d to %q", login.Code, login.Header().Get("Location"))
+	}
+}
+
+var hiddenInput = regexp.MustCompile(`name="(csrf_token|regen_nonce)" value="([^"]+)"`)
+
+func TestEmbedPagesNameTheirEventForTheParent(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	signedIn := r.mainCookie()
+	page := r.do(http.MethodGet, "/embed/recovery-code", nil, signedIn)
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page.Body.String(), -1) {
+		form.Set(m[1], m[2])
+	}
+	if form.Get("csrf_token") == "" || form.Get("regen_nonce") == "" {
+		t.Fatalf("/embed/recovery-code: status %d, no form tokens", page.Code)
+	}
+	tests := []struct {
+		name, event string
+		rec         *httptest.ResponseRecorder
+	}{
+		{"a list without news", "", r.do(http.MethodGet, "/embed/factors", nil, signedIn)},
+		{"a new recovery code", "recovery-code-regenerated", r.do(http.MethodPost, "/embed/recovery-code", form, signedIn)},
+		{"signed out", "signed-out", r.do(http.MethodGet, "/embed/signed-out", nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if want := `data-embed-event="` + tt.event + `"`; tt.rec.Code != http.StatusOK || !strings.Contains(tt.rec.Body.String(), want) {
+				t.Errorf("status %d, want 200 with %s", tt.rec.Code, want)
+			}
+		})
+	}
+}
