@@ -357,16 +357,26 @@ func (t *Tenant) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	t.renderPage(w, r, http.StatusOK, "login", locale, data)
 }
 
-// handleLoginSubmit serves "POST /u/login".
-func (t *Tenant) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+// submittedTxn reads a sign-in page's form and the transaction it belongs
+// to, answering the error page itself when either is missing.
+func (t *Tenant) submittedTxn(w http.ResponseWriter, r *http.Request) (*loginTxn, string, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
 		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "The form could not be read.")
-		return
+		return nil, "", false
 	}
 	txn, txnID := t.txnFromRequest(r)
 	if txn == nil {
 		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		return nil, "", false
+	}
+	return txn, txnID, true
+}
+
+// handleLoginSubmit serves "POST /u/login".
+func (t *Tenant) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	txn, txnID, found := t.submittedTxn(w, r)
+	if !found {
 		return
 	}
 	email, password := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
@@ -519,14 +529,8 @@ func oobDestination(u *userRecord, method string) string {
 
 // handleMFASubmit serves "POST /u/mfa".
 func (t *Tenant) handleMFASubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "The form could not be read.")
-		return
-	}
-	txn, txnID := t.txnFromRequest(r)
-	if txn == nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+	txn, txnID, found := t.submittedTxn(w, r)
+	if !found {
 		return
 	}
 	method, action, code := r.PostForm.Get("method"), r.PostForm.Get("action"), strings.TrimSpace(r.PostForm.Get("code"))
