@@ -122,10 +122,13 @@ func (b *tab) openStatus(url string) int64 {
 }
 
 // TestBrowserAxe signs in through the tenant's pages and visits every kind
-// of portal page, asserting axe-core finds nothing on any of them.
+// of portal page, the embed pages and a few French ones, asserting axe-core
+// finds nothing on any of them.
 func TestBrowserAxe(t *testing.T) {
 	axeSource := loadAxe(t)
-	e := newEnv(t)
+	// The embed pages exist only with a framing origin; they are audited at
+	// top level, with the portal's own (same-site) session.
+	e := newEnv(t, envOptions{extraEnv: map[string]string{"FRAME_ANCESTORS": unservedEmbedParent}})
 	b := newTab(t, e)
 	audited, failed := 0, 0
 	check := func(name string) {
@@ -187,8 +190,42 @@ func TestBrowserAxe(t *testing.T) {
 	b.waitFor(`[data-testid=recovery-code]`)
 	check("new-recovery-code")
 
+	// The iframe's pages, signed in.
+	b.open(e.portalURL + "/embed/factors")
+	b.waitFor(`[data-testid=factor-list]`)
+	check("embed-factors")
+	b.open(e.portalURL + b.removeLink("factor-guardian"))
+	b.waitFor(`[data-testid=confirm-remove]`)
+	check("embed-confirm-remove-guardian")
+	b.open(e.portalURL + "/embed/recovery-code")
+	b.waitFor(`[data-testid=regenerate]`)
+	check("embed-recovery-code")
+	b.click(`[data-testid=regenerate]`)
+	b.waitFor(`[data-testid=recovery-code]`)
+	check("embed-new-recovery-code")
+
+	// In French: longer words, lang="fr".
+	b.open(e.portalURL + "/factors?lang=fr")
+	b.waitFor(`[data-testid=factor-list]`)
+	check("factors-fr")
+	b.open(e.portalURL + b.removeLink("factor-phone"))
+	b.waitFor(`[data-testid=confirm-remove]`)
+	check("confirm-remove-phone-fr")
+
 	b.signOut()
+	check("signed-out-fr")
+	b.open(e.portalURL + "/embed/login")
+	b.waitFor(`[data-testid=embed-sign-in]`)
+	check("embed-sign-in-fr")
+	b.open(e.portalURL + "/signed-out?lang=en")
+	b.waitFor(`[data-testid=sign-in-again]`)
 	check("signed-out")
+	b.open(e.portalURL + "/embed/login")
+	b.waitFor(`[data-testid=embed-sign-in]`)
+	check("embed-sign-in")
+	b.open(e.portalURL + "/embed/signed-out")
+	b.waitFor(`[data-testid=sign-in-again]`)
+	check("embed-signed-out")
 
 	t.Logf("axe: %d pages audited, %d with violations", audited, failed)
 }

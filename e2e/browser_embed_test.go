@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -245,4 +246,144 @@ func TestBrowserEmbedSameSiteUsesThePortalSession(t *testing.T) {
 	if ids := e.ids(alice); hasIDWithPrefix(ids, "push|") {
 		t.Errorf("the Guardian app is still there after removal in the frame: %v", ids)
 	}
+}
+
+// setStorageAccess answers the frame's storage access requests for the
+// portal framed by parent, as a person answering the browser's prompt would.
+func setStorageAccess(b *tab, parent string, setting cdpbrowser.PermissionSetting) {
+	b.t.Helper()
+	_, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission:     &cdpbrowser.PermissionDescriptor{Name: "storage-access"},
+		Setting:        setting,
+		Origin:         parent,
+		EmbeddedOrigin: b.e.portalURL,
+	})
+	if err != nil {
+		b.fail("set storage access to "+string(setting), err)
+	}
+}
+
+// startPopupSignIn presses Sign in in the framed sign-in page (framing
+// startPath) and returns the frame and the popup, at the tenant's sign-in.
+func startPopupSignIn(b *tab, startPath string) (frame, popup *tab) {
+	b.t.Helper()
+	e := b.e
+	frame = b.attach(findTarget(b, "the portal's frame", func(i *target.Info) bool {
+		return i.Type == "iframe" && strings.HasPrefix(i.URL, e.portalURL+"/embed/login?")
+	}))
+	frame.waitFor(`[data-testid=embed-sign-in]`)
+	if got := eval[string](frame, `document.querySelector("[data-testid=embed-sign-in]").dataset.return`); got != startPath {
+		b.t.Errorf("the frame's sign-in will return to %q, want %q", got, startPath)
+	}
+	if _, err := chromedp.Run(frame.ctx, chromedp.Evaluate[bool](`document.querySelector("[data-testid=embed-sign-in]").click(), true`, userGesture)); err != nil {
+		frame.fail("press Sign in", err)
+	}
+	popup = b.attach(findTarget(b, "the sign-in popup", func(i *target.Info) bool {
+		return i.Type == "page" && strings.HasPrefix(i.URL, e.tenantURL+"/")
+	}))
+	popup.waitFor(`form[data-step=login]`)
+	return frame, popup
+}
+
+// cutOpener does what a sign-in page's Cross-Origin-Opener-Policy does to
+// a popup: the popup loses its opener for the rest of its life, so the
+// message path is gone.
+func cutOpener(popup *tab) {
+	popup.t.Helper()
+	if !eval[bool](popup, `window.opener = null, window.opener === null`) {
+		popup.t.Fatal("the popup kept its opener")
+	}
+}
+
+// The popup lost its opener and the browser grants the frame storage
+// access: the code comes through the portal's first-party storage, and the
+// frame shows the page it was asked for, not just the factor list.
+func TestBrowserEmbedHandoffThroughStorageAccess(t *testing.T) {
+	e, allowed := embedEnv(t)
+	b := newTab(t, e)
+	setStorageAccess(b, allowed, cdpbrowser.PermissionSettingGranted)
+	b.open(allowed + "/?frame=" + url.QueryEscape("/embed/recovery-code"))
+	waitMessage(b, "mfaportal:height", "")
+	_, popup := startPopupSignIn(b, "/embed/recovery-code")
+	cutOpener(popup)
+	popup.signInAtTenantNoWait("alice@example.com", "alice-demo-pass")
+
+	frame := b.attach(findTarget(b, "the portal's frame, signed in", func(i *target.Info) bool {
+		return i.Type == "iframe" && i.URL == e.portalURL+"/embed/recovery-code"
+	}))
+	frame.waitFor(`[data-testid=regenerate]`)
+	if name := frame.texts(`[data-testid=user-name]`); len(name) != 1 || !strings.Contains(strings.ToLower(name[0]), "alice") {
+		t.Errorf("signed-in frame shows user %v, want alice", name)
+	}
+	b.shot("embedded-signed-in-through-storage-access")
+
+	// The code was taken out of storage: nothing is left for anyone else.
+	top := b.newTabAt(e.portalURL + "/signed-out")
+	if left := eval[int](top, `Object.keys(localStorage).filter(function (k) { return k.indexOf("mfaportal-handoff:") === 0; }).length`); left != 0 {
+		t.Errorf("%d handoff codes left in the portal's storage after the handoff", left)
+	}
+}
+
+// The popup lost its opener and the browser refuses storage access: the
+// frame says so and offers the same page in a new tab, where the person is
+// already signed in (the popup signed in at top level).
+func TestBrowserEmbedOffersANewTabWhenTheCodeCannotArrive(t *testing.T) {
+	e, allowed := embedEnv(t)
+	b := newTab(t, e)
+	setStorageAccess(b, allowed, cdpbrowser.PermissionSettingDenied)
+	b.open(allowed + "/")
+	waitMessage(b, "mfaportal:height", "")
+	frame, popup := startPopupSignIn(b, "/embed/factors")
+	cutOpener(popup)
+	popup.signInAtTenantNoWait("alice@example.com", "alice-demo-pass")
+
+	// The popup closes; the frame, with no code, offers to continue.
+	frame.waitFor(`[data-testid=embed-continue]`)
+	if n := frame.count(`[data-testid=embed-sign-in]`); n != 1 {
+		t.Error("Sign in is no longer offered after the popup was lost")
+	}
+	if got := frame.texts(`[data-testid=embed-status]`); len(got) != 1 || !strings.Contains(got[0], "lost contact") {
+		t.Errorf("frame status %q, want it to say it lost contact with the sign-in window", got)
+	}
+	b.shot("embedded-lost-contact")
+	if _, err := chromedp.Run(frame.ctx, chromedp.Evaluate[bool](`document.querySelector("[data-testid=embed-continue]").click(), true`, userGesture)); err != nil {
+		frame.fail("press Continue", err)
+	}
+	status, err := chromedp.Run(frame.ctx, chromedp.Poll[string](
+		`(function () { var s = document.querySelector("[data-testid=embed-status]").textContent; return s.indexOf("cannot finish") >= 0 ? s : false; })()`,
+		chromedp.WithPollingTimeout(stepTimeout)))
+	if err != nil {
+		frame.fail("wait for the refusal to be explained", err)
+	}
+	t.Logf("frame says: %s", status)
+	if n := frame.count(`[data-testid=embed-continue]:not([hidden])`); n != 0 {
+		t.Error("Continue is still offered after storage access was refused")
+	}
+	b.shot("embedded-storage-access-refused")
+	if n := frame.count(`[data-testid=factor-list]`); n != 0 {
+		t.Error("the frame signed in without a code")
+	}
+
+	// "Open in a new tab" opens the portal's own page at top level.
+	href := eval[string](frame, `document.querySelector("[data-testid=embed-new-tab]").getAttribute("href")`)
+	if href != "/factors" {
+		t.Fatalf("new-tab link %q, want /factors", href)
+	}
+	top := b.newTabAt(e.portalURL + href)
+	top.waitFor(`[data-testid=factor-list]`)
+	top.shot("new-tab-signed-in")
+}
+
+// newTabAt opens another top-level tab of the same browser (same profile,
+// same cookies) at u.
+func (b *tab) newTabAt(u string) *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.fail("open a new tab", err)
+	}
+	other := &tab{t: b.t, e: b.e, ctx: ctx, shots: b.shots}
+	other.open(u)
+	return other
 }

@@ -375,5 +375,6 @@ var whitespace = regexp.MustCompile(`\s+`)
 func (b *tab) flash() string {
 	b.t.Helper()
 	s := eval[string](b, `(document.querySelector("[data-testid=flash]") || {textContent: ""}).textContent`)
-	return strings.TrimSpace(whitespace.ReplaceAllString(s, " "))
+	// A no-break space reads as a space (Go's \s does not match it).
+	return strings.TrimSpace(whitespace.ReplaceAllString(strings.ReplaceAll(s, "\u00a0", " "), " "))
 }

@@ -21,7 +21,7 @@ import (
 const (
 	labelApp      = "Authenticator app"
 	labelGuardian = "Guardian app (push notifications and one-time codes)"
-	labelPhone    = "Phone ••• 9167 (text and voice)"
+	labelPhone    = "Phone ••• 9167 (text and voice)" // innerText turns the no-break space into a space
 	labelEmail    = "Email alic•••@exam•••"
 	labelRecovery = "Recovery code"
 )
@@ -98,7 +98,7 @@ func TestBrowserRemoveGuardianTakesItsOneTimeCodes(t *testing.T) {
 	b.click(`[data-testid=factor-guardian] [data-testid=remove]`)
 	b.waitFor(`[data-testid=confirm-remove]`)
 	b.shot("confirm-remove-guardian")
-	if h := b.texts(`h1`); !slices.Equal(h, []string{"Remove " + labelGuardian + "?"}) {
+	if h := b.texts(`h1`); !slices.Equal(h, []string{"Remove “" + labelGuardian + "”?"}) {
 		t.Errorf("confirmation heading %q", h)
 	}
 	wantRemoves := []string{"Push notifications from the Guardian app", "One-time codes from the same Guardian app"}

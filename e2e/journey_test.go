@@ -27,7 +27,7 @@ func TestJourney(t *testing.T) {
 	for _, want := range []string{
 		"Authenticator app",
 		"Guardian app (push notifications and one-time codes)",
-		"Phone ••• 9167 (text and voice)",
+		"Phone •••\u00a09167 (text and voice)",
 		"Email alic•••@exam•••",
 		"Recovery code",
 		"Alice Example",
@@ -68,7 +68,7 @@ func TestJourney(t *testing.T) {
 	t.Run("remove phone removes SMS and voice", func(t *testing.T) {
 		sms := e.idOf(alice, "sms|")
 		confirm := b.get("/factors/" + url.PathEscape(sms) + "/delete")
-		for _, want := range []string{"Text messages to ••• 9167", "Voice calls to ••• 9167"} {
+		for _, want := range []string{"Text messages to •••\u00a09167", "Voice calls to •••\u00a09167"} {
 			if !strings.Contains(confirm.body, want) {
 				t.Errorf("confirmation does not name %q", want)
 			}
@@ -181,7 +181,7 @@ func TestExpiredSessionReturnsToTheSamePage(t *testing.T) {
 		t.Fatal("the factor was deleted with an expired session")
 	}
 	back := b.signInAlice(p.header.Get("Location"))
-	if back.url.EscapedPath() != confirmPath || !strings.Contains(back.body, "Remove Authenticator app?") || !strings.Contains(back.body, "Please confirm again") {
+	if back.url.EscapedPath() != confirmPath || !strings.Contains(back.body, "Remove “Authenticator app”?") || !strings.Contains(back.body, "Please confirm again") {
 		t.Fatalf("after signing in again: %s, want the confirmation page %s", back.url.Path, confirmPath)
 	}
 	if !slices.Contains(e.ids(alice), app) {

@@ -22,12 +22,13 @@ func TestUpstreamErrorsBecomeFriendlyPages(t *testing.T) {
 		says       string
 		retryAfter bool
 	}{
-		{"401", auth0emu.Fault{Status: 401, Times: 5}, http.StatusUnauthorized, "Please sign in again", false},
 		{"403", auth0emu.Fault{Status: 403, Times: 5}, http.StatusForbidden, "This action isn&#39;t allowed", false},
 		{"429 with a reset", auth0emu.Fault{Status: 429, Times: 5}, http.StatusTooManyRequests, "Please wait", true},
 		{"500 after retries", auth0emu.Fault{Status: 500, Times: 5}, http.StatusBadGateway, "Auth0 isn&#39;t answering right now", false},
 		{"503 after retries", auth0emu.Fault{Status: 503, Times: 5}, http.StatusBadGateway, "Auth0 isn&#39;t answering right now", false},
 		{"slower than the timeout", auth0emu.Fault{Latency: 5 * time.Second}, http.StatusGatewayTimeout, "Auth0 is taking too long", false},
+		// Last: a refused token ends the session (TestRefusedTokenEndsTheSession).
+		{"401", auth0emu.Fault{Status: 401, Times: 5}, http.StatusUnauthorized, "Please sign in again", false},
 	}
 	e := newEnv(t)
 	b := e.newBrowser()
@@ -58,6 +59,31 @@ func TestUpstreamErrorsBecomeFriendlyPages(t *testing.T) {
 				t.Error("no Retry-After")
 			}
 		})
+	}
+}
+
+// TestRefusedTokenEndsTheSession: once Auth0 refuses the session's token,
+// the page says to sign in again without also counting minutes left, and the
+// next page goes to sign-in instead of asking Auth0 with the dead token.
+func TestRefusedTokenEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBrowser()
+	b.signInAlice("/factors")
+	e.tenant.Inject(auth0emu.RouteListAuthenticators, auth0emu.Fault{Status: 401, Times: 5})
+	p := b.getOnce("/factors")
+	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Please sign in again") {
+		t.Fatalf("status %d; want the 401 page", p.status)
+	}
+	if strings.Contains(p.body, "data-seconds-left") || strings.Contains(p.body, "Alice Example") {
+		t.Error("the 401 page still shows the session as signed in")
+	}
+	e.tenant.ResetCalls()
+	next := b.getOnce("/factors")
+	if next.status != http.StatusFound || !strings.HasPrefix(next.header.Get("Location"), "/login") {
+		t.Errorf("next page: %d to %q, want a redirect to sign-in", next.status, next.header.Get("Location"))
+	}
+	if n := e.tenant.Calls(auth0emu.RouteListAuthenticators); n != 0 {
+		t.Errorf("%d calls to Auth0 with the refused token", n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ const (
 	handoffLifetime = 60 * time.Second
 
 	popupDonePath = "/embed/popup-done"
+	// defaultEmbedReturnPath is where a framed sign-in lands when the frame
+	// did not start from another page.
+	defaultEmbedReturnPath = "/embed/factors"
 )
 
 // bindingPattern is the shape of a pre-session binding (a SHA-256, base64url).
@@ -146,8 +150,23 @@ func (p *portal) requireEmbedSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
 			status = http.StatusSeeOther
 		}
-		return c.Redirect(status, "/embed/login")
+		// The page the frame asked for comes back after sign-in, as a
+		// helpdesk link does at top level.
+		return c.Redirect(status, "/embed/login?"+url.Values{"return": {returnPathOf(c)}}.Encode())
 	}
+}
+
+// embedReturnPath keeps a framed sign-in's destination only when it is one
+// of the framed pages for signed-in users (checked like any return path);
+// anything else gives the factor list.
+func embedReturnPath(raw string) string {
+	p := safeReturnPath(raw)
+	path, _, _ := strings.Cut(p, "?")
+	if path == "/embed/factors" || path == "/embed/recovery-code" ||
+		(strings.HasPrefix(path, "/embed/factors/") && strings.HasSuffix(path, "/delete")) {
+		return p
+	}
+	return defaultEmbedReturnPath
 }
 
 // sessionsFor is the store the request's session came from, so a page
@@ -164,23 +183,38 @@ func isEmbed(c echo.Context) bool {
 	return v
 }
 
-// handleEmbedLogin handles "GET /embed/login": the iframe's sign-in page.
+// handleEmbedLogin handles "GET /embed/login?return=…": the iframe's
+// sign-in page. After the handoff the frame goes to the page it started
+// from; "Open in a new tab" opens that page's top-level twin, whose own
+// sign-in brings the user back to it.
 func (p *portal) handleEmbedLogin(c echo.Context) error {
+	returnPath := embedReturnPath(c.QueryParam("return"))
 	pg := p.page(c, p.tr(c).T("embed.signin.title"), nil)
-	return p.render(c, http.StatusOK, pg, views.EmbedSignIn(views.EmbedSignInPage{Page: pg, NewTabURL: "/factors"}))
+	return p.render(c, http.StatusOK, pg, views.EmbedSignIn(views.EmbedSignInPage{
+		Page: pg, ReturnPath: returnPath, NewTabURL: strings.TrimPrefix(returnPath, "/embed"),
+	}))
 }
 
 // handlePreSession handles "POST /embed/pre-session": the iframe marks its
 // partition with a random secret and gets the popup's address, which names
 // only the secret's hash.
 func (p *portal) handlePreSession(c echo.Context) error {
+	wait, err := p.limits.allow(c.Request().Context(), actionStartPreSession, c.RealIP())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		p.metrics.rateLimited(string(actionStartPreSession))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.5)))
+		return c.JSON(http.StatusTooManyRequests, map[string]string{"error": "too_many_requests"})
+	}
 	secret := randomToken(32)
 	binding := bindingOf(secret)
 	if err := p.embed.handoffs.startPreSession(c.Request().Context(), binding); err != nil {
 		return err
 	}
 	http.SetCookie(c.Response(), embedCookieSpec(preSessionCookieName).cookie(secret, int(preSessionLifetime/time.Second)))
-	return c.JSON(http.StatusOK, map[string]string{"popup": "/embed/popup-login?pre=" + binding})
+	return c.JSON(http.StatusOK, map[string]string{"popup": "/embed/popup-login?pre=" + binding, "pre": binding})
 }
 
 // handlePopupLogin handles "GET /embed/popup-login?pre=…": the popup signs
@@ -205,7 +239,11 @@ func (p *portal) handlePopupLogin(c echo.Context) error {
 
 // handlePopupDone handles "GET /embed/popup-done?pre=…" (signed in): it
 // mints the one-time code for the iframe's pre-session; the page's script
-// posts it to the opener on the portal's own origin and closes.
+// posts it to the opener on the portal's own origin and closes. When the
+// opener is gone (a sign-in page's Cross-Origin-Opener-Policy cuts it), the
+// script leaves the code in the portal's first-party localStorage under the
+// pre-session's name, which the iframe reads once the browser grants it
+// storage access.
 func (p *portal) handlePopupDone(c echo.Context) error {
 	sess := p.sessionFromContext(c)
 	binding := c.QueryParam("pre")
@@ -220,7 +258,7 @@ func (p *portal) handlePopupDone(c echo.Context) error {
 		return errHandoffRefused
 	}
 	pg := p.page(c, p.tr(c).T("embed.popup.title"), sess)
-	return p.render(c, http.StatusOK, pg, views.PopupDone(views.PopupDonePage{Page: pg, Code: code}))
+	return p.render(c, http.StatusOK, pg, views.PopupDone(views.PopupDonePage{Page: pg, Code: code, Binding: binding}))
 }
 
 // handleHandoff handles "POST /embed/handoff": the iframe trades the code

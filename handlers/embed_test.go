@@ -161,8 +161,8 @@ func TestEmbedPageLayout(t *testing.T) {
 	}
 	// Signed out, the frame offers its own sign-in, not Universal Login.
 	rec = r.do(http.MethodGet, "/embed/factors", nil)
-	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/embed/login" {
-		t.Errorf("signed out: status %d to %q, want 302 to /embed/login", rec.Code, rec.Header().Get("Location"))
+	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/embed/login?return=%2Fembed%2Ffactors" {
+		t.Errorf("signed out: status %d to %q, want 302 to /embed/login?return=%%2Fembed%%2Ffactors", rec.Code, rec.Header().Get("Location"))
 	}
 	// The portal's own pages stay as they were.
 	if body := r.do(http.MethodGet, "/factors", nil, r.mainCookie()).Body.String(); !strings.Contains(body, `<header class="top"`) || strings.Contains(body, "data-embed-parents") {
@@ -184,9 +184,9 @@ func (r *embedRig) startPopup() (*http.Cookie, string) {
 	if !pre.Partitioned || pre.SameSite != http.SameSiteNoneMode || !pre.Secure || !pre.HttpOnly {
 		r.t.Errorf("pre-session cookie %+v: want Partitioned, SameSite=None, Secure, HttpOnly", pre)
 	}
-	var answer struct{ Popup string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || !strings.HasPrefix(answer.Popup, "/embed/popup-login?pre=") {
-		r.t.Fatalf("pre-session answer %q", rec.Body.String())
+	var answer struct{ Popup, Pre string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Popup != "/embed/popup-login?pre="+answer.Pre || answer.Pre != bindingOf(pre.Value) {
+		r.t.Fatalf("pre-session answer %q, want the popup address and the binding of the cookie's secret", rec.Body.String())
 	}
 	if strings.Contains(answer.Popup, pre.Value) {
 		r.t.Error("the popup's URL carries the pre-session cookie's value")
@@ -200,6 +200,11 @@ func (r *embedRig) startPopup() (*http.Cookie, string) {
 	m := handoffCodeAttr.FindStringSubmatch(done.Body.String())
 	if done.Code != http.StatusOK || m == nil {
 		r.t.Fatalf("popup-done: status %d, no code", done.Code)
+	}
+	// Without an opener, the page keeps the code under the pre-session's
+	// name (the frame reads it with storage access).
+	if !strings.Contains(done.Body.String(), `data-handoff-pre="`+answer.Pre+`"`) {
+		r.t.Error("popup-done does not name the pre-session its code belongs to")
 	}
 	if coop := done.Header().Get("Cross-Origin-Opener-Policy"); coop != "unsafe-none" {
 		r.t.Errorf("popup-done COOP %q would cut the popup off from its opener", coop)
@@ -335,5 +340,93 @@ func TestEmbedPagesNameTheirEventForTheParent(t *testing.T) {
 				t.Errorf("status %d, want 200 with %s", tt.rec.Code, want)
 			}
 		})
+	}
+}
+
+// A signed-out frame goes to its sign-in page with the page it asked for, and
+// that page keeps only framed pages for signed-in users as the destination;
+// "Open in a new tab" opens the same page at top level.
+func TestEmbedSignInReturnsToTheFramedPage(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	redirects := []struct {
+		method, path, wantLocation string
+	}{
+		{http.MethodGet, "/embed/factors", "/embed/login?return=%2Fembed%2Ffactors"},
+		{http.MethodGet, "/embed/recovery-code", "/embed/login?return=%2Fembed%2Frecovery-code"},
+		{http.MethodGet, "/embed/factors/sms%7Cdev_1/delete", "/embed/login?return=%2Fembed%2Ffactors%2Fsms%257Cdev_1%2Fdelete"},
+		// A form sent after the session ended comes back to its
+		// confirmation, marked so the page says why; it is never replayed.
+		{http.MethodPost, "/embed/factors/sms%7Cdev_1/delete", "/embed/login?return=%2Fembed%2Ffactors%2Fsms%257Cdev_1%2Fdelete%3Freconfirm%3D1"},
+	}
+	for _, tc := range redirects {
+		rec := r.do(tc.method, tc.path, url.Values{})
+		if loc := rec.Header().Get("Location"); loc != tc.wantLocation {
+			t.Errorf("%s %s signed out: to %q, want %q", tc.method, tc.path, loc, tc.wantLocation)
+		}
+	}
+
+	pages := []struct {
+		name, ret, wantReturn, wantNewTab string
+	}{
+		{"none", "", "/embed/factors", "/factors"},
+		{"factors", "/embed/factors", "/embed/factors", "/factors"},
+		{"recovery", "/embed/recovery-code", "/embed/recovery-code", "/recovery-code"},
+		{"confirmation", "/embed/factors/sms%7Cdev_1/delete?reconfirm=1", "/embed/factors/sms%7Cdev_1/delete?reconfirm=1", "/factors/sms%7Cdev_1/delete?reconfirm=1"},
+		{"top-level page", "/factors", "/embed/factors", "/factors"},
+		{"sign-in page itself", "/embed/login", "/embed/factors", "/factors"},
+		{"popup step", "/embed/popup-done?pre=x", "/embed/factors", "/factors"},
+		{"other origin", "//evil.example/embed/factors", "/embed/factors", "/factors"},
+		{"encoded other origin", "/%2F%2Fevil.example/embed/factors", "/embed/factors", "/factors"},
+		{"scheme", "javascript:alert(1)", "/embed/factors", "/factors"},
+		{"dot segments", "/embed/factors/../../logout", "/embed/factors", "/factors"},
+		{"not a delete page", "/embed/factors/x/other", "/embed/factors", "/factors"},
+	}
+	for _, tc := range pages {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := r.do(http.MethodGet, "/embed/login?"+url.Values{"return": {tc.ret}}.Encode(), nil)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d", rec.Code)
+			}
+			if want := `data-return="` + tc.wantReturn + `"`; !strings.Contains(body, want) {
+				t.Errorf("want %s in the sign-in page", want)
+			}
+			if want := `href="` + tc.wantNewTab + `"`; !strings.Contains(body, want) {
+				t.Errorf("want the new-tab link %s", want)
+			}
+		})
+	}
+}
+
+// Starting iframe sign-ins is limited per client address, so pre-sessions
+// cannot be piled up; other addresses are not affected.
+func TestPreSessionsAreLimitedPerAddress(t *testing.T) {
+	r := newEmbedRig(t, accountOrigin)
+	start := func(addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "https://mfa.example.com/embed/pre-session", strings.NewReader(""))
+		req.RemoteAddr = addr + ":40000"
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		rec := httptest.NewRecorder()
+		r.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range maxPreSessionsPerWindow {
+		if rec := start("192.0.2.1"); rec.Code != http.StatusOK {
+			t.Fatalf("pre-session %d: status %d", i+1, rec.Code)
+		}
+	}
+	rec := start("192.0.2.1")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("one over the limit: status %d, Retry-After %q; want 429 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if c := rec.Result().Cookies(); len(c) != 0 {
+		t.Errorf("a refused pre-session set cookies: %v", c)
+	}
+	if rec := start("192.0.2.2"); rec.Code != http.StatusOK {
+		t.Errorf("another address: status %d, want 200", rec.Code)
+	}
+	r.now = r.now.Add(limitWindow)
+	if rec := start("192.0.2.1"); rec.Code != http.StatusOK {
+		t.Errorf("after the window: status %d, want 200", rec.Code)
 	}
 }

@@ -92,8 +92,18 @@ func (p *portal) errorHandler(err error, c echo.Context) {
 	if ra := retryAfter(err); ra > 0 {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(ra.Round(time.Second)/time.Second)))
 	}
+	sess := p.sessionFromContext(c)
+	if errors.Is(err, mfaapi.ErrUnauthorized) && sess != nil {
+		// Auth0 no longer takes the session's token: end it here too, so
+		// the page does not show minutes left that no longer exist.
+		sess.TokenExpiry = p.now()
+		if serr := p.sessionsFor(c).save(c.Response(), c.Request(), sess); serr != nil {
+			p.log.Error("ending a session Auth0 refused", slog.String("request_id", requestID(c)), slog.String("error", serr.Error()))
+		}
+		sess = nil
+	}
 	page := views.ErrorPage{
-		Page:       p.page(c, pe.Heading, p.sessionFromContext(c)),
+		Page:       p.page(c, pe.Heading, sess),
 		Status:     pe.Status,
 		Heading:    pe.Heading,
 		Message:    pe.Message,

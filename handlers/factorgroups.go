@@ -169,7 +169,7 @@ func channelOrder(c string) int {
 }
 
 // maskedForDisplay shows Auth0's masked value with bullets instead of the
-// mask characters Auth0 uses ("XXXXXXXXX9167" becomes "••• 9167"). It never
+// mask characters Auth0 uses ("XXXXXXXXX9167" becomes "•••\u00a09167"). It never
 // reveals more than Auth0 sent: it only replaces and shortens mask runs.
 func maskedForDisplay(name string) string {
 	var b strings.Builder
@@ -183,8 +183,9 @@ func maskedForDisplay(name string) string {
 			continue
 		}
 		if inMask && r >= '0' && r <= '9' && b.Len() == len("•••") {
-			// A phone masked from the start reads better with a gap: "••• 9167".
-			b.WriteByte(' ')
+			// A phone masked from the start reads better with a gap: "••• 9167",
+			// a no-break space, so a line never ends between mask and digits.
+			b.WriteRune('\u00a0')
 		}
 		inMask = false
 		b.WriteRune(r)

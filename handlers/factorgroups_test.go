@@ -88,7 +88,7 @@ func TestGroupDeletable(t *testing.T) {
 
 func TestMaskedForDisplay(t *testing.T) {
 	tests := map[string]string{
-		"XXXXXXXXX9167":    "••• 9167",
+		"XXXXXXXXX9167":    "•••\u00a09167",
 		"****@exam*******": "•••@exam•••",
 		"u***@example.com": "u•••@example.com",
 		"+1***5678":        "+1•••5678",

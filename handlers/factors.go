@@ -58,6 +58,9 @@ func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
 		f = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("flash.removed", sess.FlashArg)}
 	case flashAlreadyRemoved:
 		f = &views.Flash{Kind: views.FlashInfo, Text: pr.T("flash.already_removed", sess.FlashArg)}
+		if sess.FlashArg == "" {
+			f.Text = pr.T("flash.already_removed_unnamed")
+		}
 	}
 	sess.Flash, sess.FlashArg = "", ""
 	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
@@ -132,7 +135,8 @@ func (p *portal) handleDelete(c echo.Context) error {
 	}
 	g, _, err := p.factorFromRequest(c, sess)
 	if errors.Is(err, errFactorGone) {
-		return p.flashAndList(c, sess, flashAlreadyRemoved, p.tr(c).T("factors.this_method"))
+		// Gone before we could read its name: the message names none.
+		return p.flashAndList(c, sess, flashAlreadyRemoved, "")
 	}
 	if err != nil {
 		return err

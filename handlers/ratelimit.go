@@ -17,6 +17,10 @@ const (
 	limitWindow                = 10 * time.Minute
 	maxRegenerationsPerWindow  = 3
 	maxFactorRemovalsPerWindow = 10
+	// maxPreSessionsPerWindow bounds the iframe sign-ins one address may
+	// start, so open pre-sessions cannot be piled up in memory or Redis. It
+	// is generous: a whole office may share one address.
+	maxPreSessionsPerWindow = 300
 
 	redisLimitKeyPrefix = "mfaportal:limit:"
 )
@@ -27,12 +31,18 @@ type limitedAction string
 const (
 	actionRegenerate   limitedAction = "regenerate-recovery-code"
 	actionRemoveFactor limitedAction = "remove-factor"
+	// actionStartPreSession is counted per client address, not per user:
+	// nobody is signed in yet.
+	actionStartPreSession limitedAction = "start-embed-sign-in"
 )
 
 // max is how many times a user may do the action per limitWindow.
 func (a limitedAction) max() int {
-	if a == actionRegenerate {
+	switch a {
+	case actionRegenerate:
 		return maxRegenerationsPerWindow
+	case actionStartPreSession:
+		return maxPreSessionsPerWindow
 	}
 	return maxFactorRemovalsPerWindow
 }

@@ -86,43 +86,140 @@
   }
 
   // Sign-in from the iframe: Universal Login refuses frames, so it runs in a
-  // popup, which hands back a one-time code. The code is accepted only from
-  // the popup this page opened, on our own origin.
+  // popup, which hands back a one-time code, bound to this frame's
+  // pre-session. The code arrives by message, accepted only from the popup
+  // this page opened and only from our own origin; or, when the popup lost
+  // its opener, from our first-party localStorage, which the browser lets
+  // this frame read only once it grants storage access.
   var popupButton = document.querySelector("[data-popup-login]");
   if (popupButton) {
     var status = document.querySelector("[data-popup-status]");
-    var say = function (attr) { if (status) { status.textContent = status.getAttribute(attr); } };
-    var popup = null;
+    var say = function (attr) { if (status) { status.textContent = attr ? status.getAttribute(attr) : ""; } };
+    var continueButton = document.querySelector("[data-storage-access]");
+    var returnTo = popupButton.getAttribute("data-return") || "/embed/factors";
+    var popup = null, pre = null, storage = null, redeeming = false, lost = false, closedTicks = 0, watch = null;
+
+    var redeem = function (code) {
+      if (redeeming) { return; }
+      redeeming = true;
+      var body = new URLSearchParams();
+      body.set("code", code);
+      fetch("/embed/handoff", { method: "POST", body: body, credentials: "same-origin" }).then(function (res) {
+        if (res.ok) { clearInterval(watch); location.assign(returnTo); return; }
+        redeeming = false;
+        say("data-failed");
+      }, function () { redeeming = false; say("data-failed"); });
+    };
     window.addEventListener("message", function (ev) {
       if (ev.origin !== location.origin || !popup || ev.source !== popup) { return; }
       var data = ev.data || {};
       if (data.type !== "mfaportal-handoff" || typeof data.code !== "string") { return; }
-      popup = null;
-      var body = new URLSearchParams();
-      body.set("code", data.code);
-      fetch("/embed/handoff", { method: "POST", body: body, credentials: "same-origin" }).then(function (res) {
-        if (res.ok) { location.assign("/embed/factors"); } else { say("data-failed"); }
-      }, function () { say("data-failed"); });
+      redeem(data.code);
+    });
+
+    // The storage access path: the popup left the code under our
+    // pre-session's name; take it once, and remove it.
+    var readStoredCode = function () {
+      if (!storage || !pre || redeeming) { return; }
+      var key = "mfaportal-handoff:" + pre;
+      var stored = null;
+      try { stored = JSON.parse(storage.localStorage.getItem(key) || "null"); } catch (e) { /* unreadable: ignore */ }
+      if (stored && typeof stored.code === "string") {
+        storage.localStorage.removeItem(key);
+        redeem(stored.code);
+      }
+    };
+    var askStorageAccess = function () {
+      return document.requestStorageAccess({ localStorage: true }).then(function (handle) {
+        storage = handle;
+        readStoredCode();
+      });
+    };
+    // Granted earlier (or by policy): no click needed to use it.
+    var useGrantedStorageAccess = function () {
+      if (!document.requestStorageAccess || !navigator.permissions) { return; }
+      navigator.permissions.query({ name: "storage-access" }).then(function (perm) {
+        if (perm.state === "granted") { askStorageAccess().catch(function () { /* not granted after all */ }); }
+      }, function () { /* this browser cannot tell */ });
+    };
+    // A popup we cannot see any more (closed, or cut off by the sign-in
+    // page's opener policy) while no code came: say what the person can do.
+    var showLost = function () {
+      lost = true;
+      if (document.requestStorageAccess && !storage) {
+        // One main action at a time: Continue, with Sign in as the retry.
+        popupButton.classList.replace("primary", "secondary");
+        continueButton.hidden = false;
+        say("data-lost");
+      } else if (!storage) {
+        say("data-lost-no-access");
+      }
+    };
+    var watchPopup = function () {
+      clearInterval(watch);
+      watch = setInterval(function () {
+        readStoredCode();
+        if (redeeming || lost || !popup) { return; }
+        // Two ticks in a row, so a message sent just before closing wins.
+        closedTicks = popup.closed ? closedTicks + 1 : 0;
+        if (closedTicks >= 2) { showLost(); }
+      }, 500);
+    };
+
+    continueButton.addEventListener("click", function () {
+      askStorageAccess().then(function () {
+        if (!redeeming) { say("data-waiting"); }
+      }, function () {
+        continueButton.hidden = true;
+        say("data-lost-no-access");
+      });
     });
     popupButton.hidden = false;
     popupButton.addEventListener("click", function () {
       // Open first, in the click, so the popup blocker sees a user gesture.
       popup = window.open("about:blank", "mfaportal-signin", "popup,width=480,height=640");
       if (!popup) { say("data-blocked"); return; }
+      lost = false;
+      closedTicks = 0;
+      continueButton.hidden = true;
+      say(null);
       fetch("/embed/pre-session", { method: "POST", credentials: "same-origin" }).then(function (res) {
         if (!res.ok) { throw new Error("pre-session"); }
         return res.json();
       }).then(function (j) {
+        pre = j.pre;
         popup.location.href = j.popup;
+        useGrantedStorageAccess();
+        watchPopup();
       }, function () { popup.close(); popup = null; say("data-failed"); });
     });
   }
 
   // The popup's last page: hand the code to the iframe that opened us (our
-  // own origin only) and close.
+  // own origin only) and close. Without an opener, leave the code where the
+  // iframe can read it with storage access: our localStorage, under the
+  // pre-session's name, for a minute at most (the code's own lifetime).
   var handoff = document.querySelector("[data-handoff-code]");
-  if (handoff && window.opener) {
-    window.opener.postMessage({ type: "mfaportal-handoff", code: handoff.getAttribute("data-handoff-code") }, location.origin);
-    window.close();
+  if (handoff) {
+    var code = handoff.getAttribute("data-handoff-code");
+    if (window.opener) {
+      window.opener.postMessage({ type: "mfaportal-handoff", code: code }, location.origin);
+    } else {
+      try {
+        var now = Date.now();
+        for (var i = localStorage.length - 1; i >= 0; i--) {
+          var k = localStorage.key(i);
+          if (k && k.indexOf("mfaportal-handoff:") === 0) {
+            var old = null;
+            try { old = JSON.parse(localStorage.getItem(k)); } catch (e) { /* drop it */ }
+            if (!old || !(now - old.at < 60000)) { localStorage.removeItem(k); }
+          }
+        }
+        localStorage.setItem("mfaportal-handoff:" + handoff.getAttribute("data-handoff-pre"), JSON.stringify({ code: code, at: now }));
+      } catch (e) { /* no storage: the iframe offers a new tab */ }
+    }
+    // Only the popup closes itself (by its opener or the name it was opened
+    // with); a page opened some other way stays and says what to do.
+    if (window.opener || window.name === "mfaportal-signin") { window.close(); }
   }
 })();

@@ -135,7 +135,10 @@ type SignedOutPage struct {
 // EmbedSignInPage is GET /embed/login: sign-in from inside an iframe.
 type EmbedSignInPage struct {
 	Page
-	// NewTabURL is the portal's own page, for when the popup cannot open.
+	// ReturnPath is the framed page to show once signed in.
+	ReturnPath string
+	// NewTabURL is the same page at top level, for when neither the popup
+	// nor storage access can bring the sign-in back to the frame.
 	NewTabURL string
 }
 
@@ -144,4 +147,7 @@ type EmbedSignInPage struct {
 type PopupDonePage struct {
 	Page
 	Code string
+	// Binding names the iframe's pre-session: the key under which the code
+	// waits in localStorage when the popup has lost its opener.
+	Binding string
 }
