@@ -1,13 +1,17 @@
 // Package i18n holds the portal's words in every language it speaks, as
 // golang.org/x/text message catalogues keyed by stable ids ("factors.title").
 //
-// Adding a language is adding one file like fr.go, which returns its
-// translation, and naming that function in translations below.
+// Each language is one file, locales/<language>.json, embedded in the
+// binary: adding a language is adding one file, with no code to change.
 package i18n
 
 import (
 	"context"
+	"embed"
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"slices"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -16,9 +20,55 @@ import (
 	"golang.org/x/text/message/catalog"
 )
 
-// translations is every language the portal speaks; the first is the default.
-func translations() []translation {
-	return []translation{english(), french()}
+// locales holds one JSON file per language.
+//
+//go:embed locales/*.json
+var locales embed.FS
+
+// defaultLanguage is the reference every other language must match, and
+// the one used when nothing says which.
+var defaultLanguage = language.English
+
+// localeFile is a language's file: fmt-style messages (%s, %d) keyed by
+// stable ids, and the messages whose words change with a number.
+type localeFile struct {
+	Language string                                 `json:"language"`
+	Messages map[string]string                      `json:"messages"`
+	Counted  map[string]struct{ One, Other string } `json:"counted"`
+}
+
+// translations reads every language file; the default language comes first.
+func translations() ([]translation, error) {
+	names, err := fs.Glob(locales, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]translation, 0, len(names))
+	for _, name := range names {
+		raw, err := locales.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var f localeFile
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		tag, err := language.Parse(f.Language)
+		if err != nil || name != "locales/"+tag.String()+".json" {
+			return nil, fmt.Errorf("%s: language %q does not match the file's name", name, f.Language)
+		}
+		t := translation{tag: tag, messages: f.Messages, counted: map[string]counted{}}
+		for k, c := range f.Counted {
+			t.counted[k] = counted{one: c.One, other: c.Other}
+		}
+		ts = append(ts, t)
+	}
+	i := slices.IndexFunc(ts, func(t translation) bool { return t.tag == defaultLanguage })
+	if i < 0 {
+		return nil, fmt.Errorf("no locales/%s.json for the default language", defaultLanguage)
+	}
+	ts[0], ts[i] = ts[i], ts[0]
+	return ts, nil
 }
 
 // translation is one language's messages.
@@ -45,16 +95,21 @@ type Catalog struct {
 	matcher language.Matcher
 }
 
-// New builds the catalogue from the translations.
+// New builds the catalogue from the language files.
 func New() *Catalog {
-	ts := translations()
+	ts, err := translations()
+	if err != nil {
+		// The files are compiled in: a broken one is a mistake that
+		// go test ./i18n reports before any binary ships.
+		panic("i18n: " + err.Error())
+	}
 	b := catalog.NewBuilder(catalog.Fallback(ts[0].tag))
 	tags := make([]language.Tag, 0, len(ts))
 	for _, t := range ts {
 		tags = append(tags, t.tag)
 		for k, m := range t.messages {
-			// Building from literals in this package: an error is a typo
-			// that the tests catch.
+			// Building from the embedded files: an error is a typo that
+			// the tests catch.
 			if err := b.SetString(t.tag, k, m); err != nil {
 				panic(fmt.Sprintf("i18n: %s %s: %v", t.tag, k, err))
 			}

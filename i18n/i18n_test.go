@@ -16,7 +16,10 @@ import (
 // TestEveryLanguageHasEveryMessage fails on a message missing from any
 // language, or one that only some languages have.
 func TestEveryLanguageHasEveryMessage(t *testing.T) {
-	ts := translations()
+	ts := mustTranslations(t)
+	if len(ts) < 2 || ts[0].tag != defaultLanguage {
+		t.Fatalf("languages %v: want English first, then at least French", tagsOf(ts))
+	}
 	ref := ts[0]
 	for _, tr := range ts[1:] {
 		if d := diff(keys(ref.messages), keys(tr.messages)); d != "" {
@@ -35,11 +38,50 @@ func TestEveryLanguageHasEveryMessage(t *testing.T) {
 	}
 }
 
+func mustTranslations(t *testing.T) []translation {
+	t.Helper()
+	ts, err := translations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func tagsOf(ts []translation) []string {
+	var tags []string
+	for _, tr := range ts {
+		tags = append(tags, tr.tag.String())
+	}
+	return tags
+}
+
+// TestLanguageFilesAreWellFormed: each file's language matches its name, no
+// message is empty, and every translation keeps its source's placeholders
+// (%s, %d and the script's {n}, {time}) in the same order.
+func TestLanguageFilesAreWellFormed(t *testing.T) {
+	ts := mustTranslations(t)
+	placeholders := regexp.MustCompile(`%[sdv]|\{[a-z]+\}`)
+	ref := ts[0]
+	for _, tr := range ts {
+		for k, m := range tr.messages {
+			if strings.TrimSpace(m) == "" && k != "layout.session.after" {
+				t.Errorf("%s %s is empty", tr.tag, k)
+			}
+			if tr.tag == ref.tag || k == keyTimeLayout {
+				continue
+			}
+			if want, got := placeholders.FindAllString(ref.messages[k], -1), placeholders.FindAllString(m, -1); !slices.Equal(want, got) {
+				t.Errorf("%s %s has placeholders %v, %s has %v", tr.tag, k, got, ref.tag, want)
+			}
+		}
+	}
+}
+
 // TestEveryKeyInTheCodeIsInTheCatalogue scans the portal's sources for
 // message keys: any string literal that starts with one of the catalogue's
 // namespaces ("factors.", "error.", ...) is a key and must exist.
 func TestEveryKeyInTheCodeIsInTheCatalogue(t *testing.T) {
-	en := translations()[0]
+	en := mustTranslations(t)[0]
 	all := append(keys(en.messages), keys(en.counted)...)
 	var spaces []string
 	for _, k := range all {
