@@ -190,27 +190,28 @@ func TestBrowserAxe(t *testing.T) {
 	b.waitFor(`[data-testid=recovery-code]`)
 	check("new-recovery-code")
 
+	// visit opens a page (a path, or a func giving one from the page shown
+	// now), waits for its main element and audits it.
+	visit := func(name string, path func() string, css string) {
+		t.Helper()
+		b.open(e.portalURL + path())
+		b.waitFor(css)
+		check(name)
+	}
+	at := func(p string) func() string { return func() string { return p } }
+	removeLinkOf := func(testID string) func() string { return func() string { return b.removeLink(testID) } }
+
 	// The iframe's pages, signed in.
-	b.open(e.portalURL + "/embed/factors")
-	b.waitFor(`[data-testid=factor-list]`)
-	check("embed-factors")
-	b.open(e.portalURL + b.removeLink("factor-guardian"))
-	b.waitFor(`[data-testid=confirm-remove]`)
-	check("embed-confirm-remove-guardian")
-	b.open(e.portalURL + "/embed/recovery-code")
-	b.waitFor(`[data-testid=regenerate]`)
-	check("embed-recovery-code")
+	visit("embed-factors", at("/embed/factors"), `[data-testid=factor-list]`)
+	visit("embed-confirm-remove-guardian", removeLinkOf("factor-guardian"), `[data-testid=confirm-remove]`)
+	visit("embed-recovery-code", at("/embed/recovery-code"), `[data-testid=regenerate]`)
 	b.click(`[data-testid=regenerate]`)
 	b.waitFor(`[data-testid=recovery-code]`)
 	check("embed-new-recovery-code")
 
 	// In French: longer words, lang="fr".
-	b.open(e.portalURL + "/factors?lang=fr")
-	b.waitFor(`[data-testid=factor-list]`)
-	check("factors-fr")
-	b.open(e.portalURL + b.removeLink("factor-phone"))
-	b.waitFor(`[data-testid=confirm-remove]`)
-	check("confirm-remove-phone-fr")
+	visit("factors-fr", at("/factors?lang=fr"), `[data-testid=factor-list]`)
+	visit("confirm-remove-phone-fr", removeLinkOf("factor-phone"), `[data-testid=confirm-remove]`)
 
 	b.signOut()
 	check("signed-out-fr")

@@ -395,34 +395,17 @@ func TestBrowserEmbedHandoffCodeFromAnotherPartitionIsRefused(t *testing.T) {
 
 	// Site B's frame tries it first, with B's pre-session: refused, and B
 	// shows its sign-in page.
-	frameB = openFramedPortal(b, sites.b)
-	status, sentPre := postHandoff(frameB, code)
-	if sentPre != pre[partitionB].Value {
-		t.Fatal("site B's frame did not send its own pre-session cookie")
-	}
-	if status != 403 {
-		t.Errorf("site A's code used from site B's frame answered %d, want 403", status)
-	}
-	frameB = openFramedPortal(b, sites.b)
-	expectFrameSignedOut(frameB, "site B after trying A's code")
+	expectRefusedIn(b, sites.b, code, pre[partitionB].Value, "site A's code used from site B's frame")
 	shotParent(b, "site-b-refused-a-code")
 
 	// That try spent the code: site A's frame, the one it was minted for,
 	// is refused too.
-	frameA = openFramedPortal(b, sites.a)
-	status, sentPre = postHandoff(frameA, code)
-	if sentPre != pre[partitionA].Value {
-		t.Fatal("site A's frame did not send the pre-session cookie the code is bound to")
-	}
-	if status != 403 {
-		t.Errorf("the code tried from site B, then used from site A's frame, answered %d, want 403", status)
-	}
-	frameA = openFramedPortal(b, sites.a)
-	expectFrameSignedOut(frameA, "site A after its code was spent elsewhere")
+	expectRefusedIn(b, sites.a, code, pre[partitionA].Value, "the code tried from site B, then used from site A's frame")
 	shotParent(b, "site-a-refused-the-spent-code")
 
 	// A fresh code for a fresh pre-session in A works: the refusals above
 	// were the code's doing, not the frame's.
+	frameA = openFramedPortal(b, sites.a)
 	bindingA = startPreSession(frameA)
 	code = mintHandoffCode(b, bindingA)
 	frameA = openFramedPortal(b, sites.a)
@@ -450,4 +433,20 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// expectRefusedIn posts code from the frame on parent, which must send the
+// pre-session cookie wantPre: the portal answers 403 and the frame, loaded
+// again, is still signed out.
+func expectRefusedIn(b *tab, parent, code, wantPre, what string) {
+	b.t.Helper()
+	frame := openFramedPortal(b, parent)
+	status, sentPre := postHandoff(frame, code)
+	if sentPre != wantPre {
+		b.t.Fatalf("%s: the frame did not send the pre-session cookie expected", what)
+	}
+	if status != 403 {
+		b.t.Errorf("%s answered %d, want 403", what, status)
+	}
+	expectFrameSignedOut(openFramedPortal(b, parent), what)
 }
