@@ -215,18 +215,10 @@ func TestBrowserAxe(t *testing.T) {
 
 	b.signOut()
 	check("signed-out-fr")
-	b.open(e.portalURL + "/embed/login")
-	b.waitFor(`[data-testid=embed-sign-in]`)
-	check("embed-sign-in-fr")
-	b.open(e.portalURL + "/signed-out?lang=en")
-	b.waitFor(`[data-testid=sign-in-again]`)
-	check("signed-out")
-	b.open(e.portalURL + "/embed/login")
-	b.waitFor(`[data-testid=embed-sign-in]`)
-	check("embed-sign-in")
-	b.open(e.portalURL + "/embed/signed-out")
-	b.waitFor(`[data-testid=sign-in-again]`)
-	check("embed-signed-out")
+	visit("embed-sign-in-fr", at("/embed/login"), `[data-testid=embed-sign-in]`)
+	visit("signed-out", at("/signed-out?lang=en"), `[data-testid=sign-in-again]`)
+	visit("embed-sign-in", at("/embed/login"), `[data-testid=embed-sign-in]`)
+	visit("embed-signed-out", at("/embed/signed-out"), `[data-testid=sign-in-again]`)
 
 	t.Logf("axe: %d pages audited, %d with violations", audited, failed)
 }

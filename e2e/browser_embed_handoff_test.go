@@ -103,17 +103,6 @@ func tryAttach(b *tab, id target.ID) (*tab, bool) {
 	return &tab{t: b.t, e: b.e, ctx: ctx, shots: b.shots}, true
 }
 
-// evalAwait runs a JavaScript expression yielding a promise and returns
-// what the promise resolves to.
-func evalAwait[T any](b *tab, what, expr string) T {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.fail(what, err)
-	}
-	return v
-}
-
 // startPreSession does in the frame what its Sign in button does before
 // opening the popup, and returns the pre-session's binding from the popup's
 // address.
@@ -334,12 +323,7 @@ func TestBrowserEmbedHandoffCodeReplayIsRefused(t *testing.T) {
 	code := mintHandoffCode(b, binding)
 
 	// First use: the frame on site A is signed in.
-	frameA = openFramedPortal(b, sites.a)
-	if status, _ := postHandoff(frameA, code); status != 204 {
-		t.Fatalf("first use of the handoff code answered %d, want 204", status)
-	}
-	frameA = openFramedPortal(b, sites.a)
-	expectFrameSignedIn(frameA)
+	frameA = expectSignedInBy(b, sites.a, code, "first use of the handoff code")
 	shotParent(b, "site-a-signed-in-by-the-code")
 
 	// Replay from the same frame with the very request it sent: the
@@ -408,12 +392,7 @@ func TestBrowserEmbedHandoffCodeFromAnotherPartitionIsRefused(t *testing.T) {
 	frameA = openFramedPortal(b, sites.a)
 	bindingA = startPreSession(frameA)
 	code = mintHandoffCode(b, bindingA)
-	frameA = openFramedPortal(b, sites.a)
-	if status, _ := postHandoff(frameA, code); status != 204 {
-		t.Fatalf("a fresh code in site A's frame answered %d, want 204", status)
-	}
-	frameA = openFramedPortal(b, sites.a)
-	expectFrameSignedIn(frameA)
+	frameA = expectSignedInBy(b, sites.a, code, "a fresh code in site A's frame")
 	shotParent(b, "site-a-signed-in-by-a-fresh-code")
 
 	// A's sign-in stays in A's partition.
@@ -449,4 +428,17 @@ func expectRefusedIn(b *tab, parent, code, wantPre, what string) {
 		b.t.Errorf("%s answered %d, want 403", what, status)
 	}
 	expectFrameSignedOut(openFramedPortal(b, parent), what)
+}
+
+// expectSignedInBy posts code from the frame on parent: the portal answers
+// 204 and the frame, loaded again, shows alice's factors. It returns that
+// frame.
+func expectSignedInBy(b *tab, parent, code, what string) *tab {
+	b.t.Helper()
+	if status, _ := postHandoff(openFramedPortal(b, parent), code); status != 204 {
+		b.t.Fatalf("%s answered %d, want 204", what, status)
+	}
+	frame := openFramedPortal(b, parent)
+	expectFrameSignedIn(frame)
+	return frame
 }

@@ -220,7 +220,7 @@ func (b *tab) frenchRemovals() {
 	b.open(b.e.portalURL + b.removeLinkFromList("factor-email"))
 	b.waitFor(`[data-testid=confirm-remove]`)
 	// The same form, sent from another tab first.
-	status := b.evalAwait(`fetch(document.querySelector("form.actions").action, {method: "POST", credentials: "same-origin",
+	status := evalAwait[int](b, "post the form from the page", `fetch(document.querySelector("form.actions").action, {method: "POST", credentials: "same-origin",
 		body: new URLSearchParams(new FormData(document.querySelector("form.actions")))}).then(r => r.status)`)
 	if status != http.StatusOK {
 		b.t.Errorf("removing the backup email from another tab: %d", status)
@@ -292,7 +292,7 @@ func (b *tab) frenchEmbedSignedIn() {
 // when the frame that opened the popup is gone (the page cannot close).
 func (b *tab) frenchPopupDone() {
 	b.t.Helper()
-	popup := b.evalAwaitString(`fetch("/embed/pre-session", {method: "POST", credentials: "same-origin"}).then(r => r.json()).then(j => j.popup)`)
+	popup := evalAwait[string](b, "start a pre-session", `fetch("/embed/pre-session", {method: "POST", credentials: "same-origin"}).then(r => r.json()).then(j => j.popup)`)
 	if !strings.HasPrefix(popup, "/embed/popup-login?") {
 		b.fail("start a framed sign-in", fmt.Errorf("popup address %q", popup))
 	}
@@ -345,30 +345,6 @@ func (b *tab) setValue(css, value string) {
 	if !eval[bool](b, `(el => !!el && ((el.value = `+jsString(value)+`), true))(document.querySelector(`+jsString(css)+`))`) {
 		b.fail("set "+css, fmt.Errorf("no such field"))
 	}
-}
-
-// evalAwait runs a JavaScript promise in the page and returns its number.
-func (b *tab) evalAwait(expr string) int {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.fail("evaluate "+expr, err)
-	}
-	return v
-}
-
-// evalAwaitString runs a JavaScript promise in the page and returns its string.
-func (b *tab) evalAwaitString(expr string) string {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.fail("evaluate "+expr, err)
-	}
-	return v
 }
 
 func jsString(s string) string { return fmt.Sprintf("%q", s) }

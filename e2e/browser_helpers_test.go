@@ -195,6 +195,19 @@ func eval[T any](b *tab, expr string) T {
 	return v
 }
 
+// evalAwait runs a JavaScript expression yielding a promise and returns
+// what the promise resolves to, within one step's time.
+func evalAwait[T any](b *tab, what, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail(what, err)
+	}
+	return v
+}
+
 // text is the visible text of the whole page.
 func (b *tab) text() string {
 	b.t.Helper()
