@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,7 +63,7 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 		HTTPClient:   upstream,
 		Now:          now,
 	})
-	rdb, err := newRedisClient(cfg.RedisURL)
+	rdb, err := newRedisClient(cfg.RedisURL, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +89,13 @@ func NewFromConfig(ctx context.Context, cfg *config.Config, logger *slog.Logger,
 // does not wait for Redis: the client dials on first use and redials after
 // an outage by itself, and pages say "temporarily unavailable" meanwhile.
 // Timeouts are short because every page waits on Redis.
-func newRedisClient(redisURL string) (redis.UniversalClient, error) {
+func newRedisClient(redisURL string, logger *slog.Logger) (redis.UniversalClient, error) {
 	if redisURL == "" {
 		return nil, nil
 	}
+	// go-redis logs its redials through one process-wide logger; send them
+	// to ours, as JSON lines like every other, instead of bare stderr.
+	redis.SetLogger(redisLogger{log: logger})
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {
 		// go-redis's message could quote the URL, which may hold a password.
@@ -108,4 +112,12 @@ func newRedisClient(redisURL string) (redis.UniversalClient, error) {
 	opts.DisableIdentity = true
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return redis.NewClient(opts), nil
+}
+
+// redisLogger passes go-redis's own messages (redials while Redis is down)
+// to the portal's log. They name the server's address, never a password.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
