@@ -374,6 +374,31 @@ func TestBrowserEmbedOffersANewTabWhenTheCodeCannotArrive(t *testing.T) {
 	top.shot("new-tab-signed-in")
 }
 
+// The popup lost its opener and the browser had not decided on storage
+// access: the frame offers Continue, and once the person allows access (the
+// browser's prompt, granted here through DevTools), Continue finishes the
+// sign-in in the frame.
+func TestBrowserEmbedContinueFinishesOnceStorageAccessIsAllowed(t *testing.T) {
+	e, allowed := embedEnv(t)
+	b := newTab(t, e)
+	b.open(allowed + "/")
+	waitMessage(b, "mfaportal:height", "")
+	frame, popup := startPopupSignIn(b, "/embed/factors")
+	cutOpener(popup)
+	popup.signInAtTenantNoWait("alice@example.com", "alice-demo-pass")
+	frame.waitFor(`[data-testid=embed-continue]`)
+
+	setStorageAccess(b, allowed, cdpbrowser.PermissionSettingGranted)
+	if _, err := chromedp.Run(frame.ctx, chromedp.Evaluate[bool](`document.querySelector("[data-testid=embed-continue]").click(), true`, userGesture)); err != nil {
+		frame.fail("press Continue", err)
+	}
+	frame = b.attach(findTarget(b, "the portal's frame, signed in", func(i *target.Info) bool {
+		return i.Type == "iframe" && i.URL == e.portalURL+"/embed/factors"
+	}))
+	frame.waitFor(`[data-testid=factor-list]`)
+	b.shot("embedded-signed-in-after-continue")
+}
+
 // newTabAt opens another top-level tab of the same browser (same profile,
 // same cookies) at u.
 func (b *tab) newTabAt(u string) *tab {

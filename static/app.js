@@ -131,7 +131,9 @@
     };
     var askStorageAccess = function () {
       return document.requestStorageAccess({ localStorage: true }).then(function (handle) {
-        storage = handle;
+        // Browsers without storage handles (they grant cookies and storage
+        // to the frame itself) give nothing back: use our own storage.
+        storage = handle && handle.localStorage ? handle : { localStorage: window.localStorage };
         readStoredCode();
       });
     };
@@ -168,7 +170,12 @@
 
     continueButton.addEventListener("click", function () {
       askStorageAccess().then(function () {
-        if (!redeeming) { say("data-waiting"); }
+        if (redeeming) { return; }
+        say("data-waiting");
+        // The code lives a minute: past that, nothing will come this way.
+        setTimeout(function () {
+          if (!redeeming) { continueButton.hidden = true; say("data-lost-no-access"); }
+        }, 60000);
       }, function () {
         continueButton.hidden = true;
         say("data-lost-no-access");
