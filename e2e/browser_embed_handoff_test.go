@@ -392,7 +392,7 @@ func TestBrowserEmbedHandoffCodeFromAnotherPartitionIsRefused(t *testing.T) {
 	frameA = openFramedPortal(b, sites.a)
 	bindingA = startPreSession(frameA)
 	code = mintHandoffCode(b, bindingA)
-	frameA = expectSignedInBy(b, sites.a, code, "a fresh code in site A's frame")
+	expectSignedInBy(b, sites.a, code, "a fresh code in site A's frame")
 	shotParent(b, "site-a-signed-in-by-a-fresh-code")
 
 	// A's sign-in stays in A's partition.
