@@ -359,6 +359,9 @@ func TestBrowserEmbedOffersANewTabWhenTheCodeCannotArrive(t *testing.T) {
 	if n := frame.count(`[data-testid=embed-continue]:not([hidden])`); n != 0 {
 		t.Error("Continue is still offered after storage access was refused")
 	}
+	if n := frame.count(`[data-testid=embed-new-tab].primary`); n != 1 {
+		t.Error("Open in a new tab is not the main action once it is the only way on")
+	}
 	b.shot("embedded-storage-access-refused")
 	if n := frame.count(`[data-testid=factor-list]`); n != 0 {
 		t.Error("the frame signed in without a code")

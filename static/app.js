@@ -96,6 +96,14 @@
     var status = document.querySelector("[data-popup-status]");
     var say = function (attr) { if (status) { status.textContent = attr ? status.getAttribute(attr) : ""; } };
     var continueButton = document.querySelector("[data-storage-access]");
+    var newTabLink = document.querySelector("[data-new-tab]");
+    // Nothing more can happen in the frame: the new tab is the way on.
+    var onlyNewTab = function () {
+      continueButton.hidden = true;
+      popupButton.classList.replace("primary", "secondary");
+      newTabLink.classList.replace("secondary", "primary");
+      say("data-lost-no-access");
+    };
     var returnTo = popupButton.getAttribute("data-return") || "/embed/factors";
     var popup = null, pre = null, storage = null, redeeming = false, lost = false, closedTicks = 0, watch = null;
 
@@ -154,7 +162,7 @@
         continueButton.hidden = false;
         say("data-lost");
       } else if (!storage) {
-        say("data-lost-no-access");
+        onlyNewTab();
       }
     };
     var watchPopup = function () {
@@ -174,12 +182,9 @@
         say("data-waiting");
         // The code lives a minute: past that, nothing will come this way.
         setTimeout(function () {
-          if (!redeeming) { continueButton.hidden = true; say("data-lost-no-access"); }
+          if (!redeeming) { onlyNewTab(); }
         }, 60000);
-      }, function () {
-        continueButton.hidden = true;
-        say("data-lost-no-access");
-      });
+      }, onlyNewTab);
     });
     popupButton.hidden = false;
     popupButton.addEventListener("click", function () {
