@@ -199,14 +199,14 @@ func (p *portal) handleEmbedLogin(c echo.Context) error {
 // partition with a random secret and gets the popup's address, which names
 // only the secret's hash.
 func (p *portal) handlePreSession(c echo.Context) error {
-	wait, err := p.limits.allow(c.Request().Context(), actionStartPreSession, c.RealIP())
-	if err != nil {
+	if err := p.checkLimit(c.Request().Context(), actionStartPreSession, c.RealIP()); err != nil {
+		// The frame's script reads this answer, not a person: no page.
+		var le *limitExceeded
+		if errors.As(err, &le) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(le.wait.Round(time.Second)/time.Second)))
+			return c.JSON(http.StatusTooManyRequests, map[string]string{"error": "too_many_requests"})
+		}
 		return err
-	}
-	if wait > 0 {
-		p.metrics.rateLimited(string(actionStartPreSession))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.5)))
-		return c.JSON(http.StatusTooManyRequests, map[string]string{"error": "too_many_requests"})
 	}
 	secret := randomToken(32)
 	binding := bindingOf(secret)

@@ -91,6 +91,9 @@
   // this page opened and only from our own origin; or, when the popup lost
   // its opener, from our first-party localStorage, which the browser lets
   // this frame read only once it grants storage access.
+  // Where the popup leaves a code for a frame it lost, and for how long (the
+  // code's own lifetime on the server).
+  var handoffKeyPrefix = "mfaportal-handoff:", handoffLifetimeMs = 60000;
   var popupButton = document.querySelector("[data-popup-login]");
   if (popupButton) {
     var status = document.querySelector("[data-popup-status]");
@@ -129,7 +132,7 @@
     // pre-session's name; take it once, and remove it.
     var readStoredCode = function () {
       if (!storage || !pre || redeeming) { return; }
-      var key = "mfaportal-handoff:" + pre;
+      var key = handoffKeyPrefix + pre;
       var stored = null;
       try { stored = JSON.parse(storage.localStorage.getItem(key) || "null"); } catch (e) { /* unreadable: ignore */ }
       if (stored && typeof stored.code === "string") {
@@ -183,7 +186,7 @@
         // The code lives a minute: past that, nothing will come this way.
         setTimeout(function () {
           if (!redeeming) { onlyNewTab(); }
-        }, 60000);
+        }, handoffLifetimeMs);
       }, onlyNewTab);
     });
     popupButton.hidden = false;
@@ -191,9 +194,12 @@
       // Open first, in the click, so the popup blocker sees a user gesture.
       popup = window.open("about:blank", "mfaportal-signin", "popup,width=480,height=640");
       if (!popup) { say("data-blocked"); return; }
+      // A new try: back to the page's first state.
       lost = false;
       closedTicks = 0;
       continueButton.hidden = true;
+      popupButton.classList.replace("secondary", "primary");
+      newTabLink.classList.replace("primary", "secondary");
       say(null);
       fetch("/embed/pre-session", { method: "POST", credentials: "same-origin" }).then(function (res) {
         if (!res.ok) { throw new Error("pre-session"); }
@@ -221,13 +227,13 @@
         var now = Date.now();
         for (var i = localStorage.length - 1; i >= 0; i--) {
           var k = localStorage.key(i);
-          if (k && k.indexOf("mfaportal-handoff:") === 0) {
+          if (k && k.indexOf(handoffKeyPrefix) === 0) {
             var old = null;
             try { old = JSON.parse(localStorage.getItem(k)); } catch (e) { /* drop it */ }
-            if (!old || !(now - old.at < 60000)) { localStorage.removeItem(k); }
+            if (!old || !(now - old.at < handoffLifetimeMs)) { localStorage.removeItem(k); }
           }
         }
-        localStorage.setItem("mfaportal-handoff:" + handoff.getAttribute("data-handoff-pre"), JSON.stringify({ code: code, at: now }));
+        localStorage.setItem(handoffKeyPrefix + handoff.getAttribute("data-handoff-pre"), JSON.stringify({ code: code, at: now }));
       } catch (e) { /* no storage: the iframe offers a new tab */ }
     }
     // Only the popup closes itself (by its opener or the name it was opened
