@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"mfaportal/check"
 )
 
 func main() {
@@ -31,9 +33,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "serve":
 		return runServe(ctx, args, getenv, stdout)
 	case "check":
-		return runCheck(ctx, args, getenv, stdout)
+		return check.Run(ctx, args, getenv, stdout)
 	case "healthcheck":
-		return runHealthcheck(ctx, args, getenv, stdout)
+		return check.Healthcheck(ctx, args, getenv, stdout)
 	case "dev":
 		return runDev(ctx, args, stdout)
 	case "emulator":

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +12,8 @@ import (
 	"time"
 
 	"mfaportal/auth0emu"
-	"mfaportal/config"
-	"mfaportal/handlers"
+	"mfaportal/app"
+	"mfaportal/emulated"
 )
 
 // benchTokenLifetime replaces Auth0's 600 s /mfa/ token lifetime in the
@@ -97,35 +95,17 @@ func (e *env) build(ctx context.Context, nUsers int, redisURL string) ([]http.Ha
 	return out, nil
 }
 
-// newPortal builds the real portal at publicURL from a configuration,
-// exactly as main does; a non-empty redisURL is its REDIS_URL. Its logs are
-// formatted at info level, as in production, then discarded: the cost of
-// logging is measured, the terminal is not.
+// newPortal builds the real portal at publicURL, as main does, through the
+// wiring dev and the end-to-end tests share; a non-empty redisURL is its
+// REDIS_URL. Its logs are formatted at info level, as in production, then
+// discarded: the cost of logging is measured, the terminal is not.
 func newPortal(ctx context.Context, e *env, publicURL, redisURL string) (http.Handler, error) {
-	e.tenant.AddRedirectURI(publicURL + "/callback")
-	e.tenant.AddLogoutURL(publicURL + "/signed-out")
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	vars := map[string]string{
-		"PUBLIC_URL":              publicURL,
-		"AUTH0_DOMAIN":            e.tenantURL,
-		"AUTH0_CLIENT_ID":         e.tenant.WebClient().ID,
-		"AUTH0_CLIENT_SECRET":     e.tenant.WebClient().Secret,
-		"AUTH0_M2M_CLIENT_ID":     e.tenant.M2MClient().ID,
-		"AUTH0_M2M_CLIENT_SECRET": e.tenant.M2MClient().Secret,
-		"SESSION_KEYS":            base64.StdEncoding.EncodeToString(key),
-		"UPSTREAM_TIMEOUT":        upstreamTimeout.String(),
-		"LOG_LEVEL":               "info",
-		"REDIS_URL":               redisURL,
-	}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
-	if err != nil {
-		return nil, err
-	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return handlers.NewFromConfig(ctx, cfg, logger, time.Now)
+	return emulated.Portal(ctx, e.tenant, publicURL, map[string]string{
+		"UPSTREAM_TIMEOUT": upstreamTimeout.String(),
+		"LOG_LEVEL":        "info",
+		"REDIS_URL":        redisURL,
+	}, app.Options{Logger: logger})
 }
 
 // benchUsers are n users who each have an authenticator app, a phone with

@@ -5,8 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"io"
 	"log/slog"
 	"net"
@@ -14,16 +12,15 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"mfaportal/app"
 	"mfaportal/auth0emu"
-	"mfaportal/config"
-	"mfaportal/handlers"
+	"mfaportal/emulated"
 )
 
 const (
@@ -132,32 +129,13 @@ func newEnvWith(t *testing.T, spec envSpec) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenant.AddRedirectURI(portalURL + "/callback")
-	tenant.AddLogoutURL(portalURL + "/signed-out")
-
-	key := make([]byte, 32)
-	rand.Read(key)
-	vars := map[string]string{
-		"PUBLIC_URL":              portalURL,
-		"AUTH0_DOMAIN":            tenantURL,
-		"AUTH0_CLIENT_ID":         tenant.WebClient().ID,
-		"AUTH0_CLIENT_SECRET":     tenant.WebClient().Secret,
-		"AUTH0_M2M_CLIENT_ID":     tenant.M2MClient().ID,
-		"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
-		"SESSION_KEYS":            base64.StdEncoding.EncodeToString(key),
-		"UPSTREAM_TIMEOUT":        "3s",
-		"LOG_LEVEL":               "debug",
-	}
+	vars := map[string]string{"UPSTREAM_TIMEOUT": "3s", "LOG_LEVEL": "debug"}
 	for k, v := range spec.extraEnv {
 		vars[k] = v
 	}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	portal, err := handlers.NewFromConfig(context.Background(), cfg, logger, now)
+	portal, err := emulated.Portal(context.Background(), tenant, portalURL, vars, app.Options{Logger: logger, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,103 +2,30 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"mfaportal/app"
 	"mfaportal/auth0emu"
-	"mfaportal/config"
-	"mfaportal/handlers"
+	"mfaportal/emulated"
+	"mfaportal/internal/redistest"
 )
 
 // redisPassword guards the test's redis-server, so the test can also check
 // that REDIS_URL's password never reaches a log.
 const redisPassword = "e2e-redis-pass-7f3a"
 
-// redisServer is a throw-away redis-server without persistence on a fixed
-// port, so it can be killed and started again at the same address.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	cmd  *exec.Cmd
-	rdb  *redis.Client // the test's own client, for counting keys
-}
+// startRedisServer runs a throw-away redis-server that requires
+// redisPassword; it skips locally without one, and fails under CI=true.
+func startRedisServer(t *testing.T) *redistest.Server { return redistest.Start(t, redisPassword) }
 
-// startRedisServer runs redis-server, or skips the test when it is not
-// installed; CI installs Debian's package, so there a missing one fails.
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not installed; .ci/run installs Debian's redis-server")
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server)")
-	}
-	ln := listen(t)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &redisServer{t: t, bin: bin, port: port}
-	s.rdb = redis.NewClient(&redis.Options{Addr: s.addr(), Password: redisPassword, DisableIdentity: true, MaxRetries: -1})
-	t.Cleanup(func() {
-		s.rdb.Close()
-		s.stop()
-	})
-	s.start()
-	return s
-}
-
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-
-func (s *redisServer) url() string { return "redis://:" + redisPassword + "@" + s.addr() + "/0" }
-
-func (s *redisServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--requirepass", redisPassword, "--save", "", "--appendonly", "no")
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.rdb.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			s.t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *redisServer) stop() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-	s.cmd = nil
-}
-
-// sessionKeys counts the portal's session keys in Redis.
-func (s *redisServer) sessionKeys() int {
-	s.t.Helper()
-	keys, err := s.rdb.Keys(context.Background(), "mfaportal:session:*").Result()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return len(keys)
-}
+// sessionKeys counts the portal's session records in Redis.
+func sessionKeys(s *redistest.Server) int { return len(s.Keys("mfaportal:session:*")) }
 
 // newReplicaEnvs is newEnv with two portals, like two replicas behind a load
 // balancer: one tenant, one Redis, the same session keys. Both envs share
@@ -116,32 +43,18 @@ func newReplicaEnvs(t *testing.T, redisURL string) (*env, *env) {
 	tenantSrv.Start()
 	t.Cleanup(tenantSrv.Close)
 
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := emulated.NewSessionKey()
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	replica := func() *env {
 		ln := listen(t)
 		portalURL := "http://" + ln.Addr().String()
-		tenant.AddRedirectURI(portalURL + "/callback")
-		tenant.AddLogoutURL(portalURL + "/signed-out")
-		vars := map[string]string{
-			"PUBLIC_URL":              portalURL,
-			"AUTH0_DOMAIN":            tenantURL,
-			"AUTH0_CLIENT_ID":         tenant.WebClient().ID,
-			"AUTH0_CLIENT_SECRET":     tenant.WebClient().Secret,
-			"AUTH0_M2M_CLIENT_ID":     tenant.M2MClient().ID,
-			"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
-			"SESSION_KEYS":            base64.StdEncoding.EncodeToString(key),
-			"UPSTREAM_TIMEOUT":        "3s",
-			"LOG_LEVEL":               "debug",
-			"REDIS_URL":               redisURL,
-		}
-		cfg, err := config.Load(nil, func(k string) string { return vars[k] }, os.ReadFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		portal, err := handlers.NewFromConfig(context.Background(), cfg, logger, clock.Now)
+		portal, err := emulated.Portal(context.Background(), tenant, portalURL, map[string]string{
+			"SESSION_KEYS":     key,
+			"UPSTREAM_TIMEOUT": "3s",
+			"LOG_LEVEL":        "debug",
+			"REDIS_URL":        redisURL,
+		}, app.Options{Logger: logger, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +76,7 @@ func sameJar(b, other *browser) *browser {
 
 func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 	rs := startRedisServer(t)
-	envA, envB := newReplicaEnvs(t, rs.url())
+	envA, envB := newReplicaEnvs(t, rs.URL())
 	a := envA.newBrowser()
 	b := sameJar(envB.newBrowser(), a)
 
@@ -181,7 +94,7 @@ func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 		if cookieLen < 0 || cookieLen >= 200 {
 			t.Errorf("session cookie value is %d bytes (-1: none); with Redis it should hold only an id, under 200", cookieLen)
 		}
-		if n := rs.sessionKeys(); n != 1 {
+		if n := sessionKeys(rs); n != 1 {
 			t.Errorf("%d session keys in Redis, want 1", n)
 		}
 		q := b.get("/factors")
@@ -213,12 +126,12 @@ func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 	t.Run("signed out on one replica, refused on the other", func(t *testing.T) {
 		list := b.get("/factors")
 		copied := b.jar.Cookies(list.url)
-		before := rs.sessionKeys()
+		before := sessionKeys(rs)
 		out := b.postOnce("/logout", url.Values{"csrf_token": {csrf(t, list)}})
 		if out.status != http.StatusSeeOther {
 			t.Fatalf("logout on B: %d", out.status)
 		}
-		if after := rs.sessionKeys(); after != before-1 {
+		if after := sessionKeys(rs); after != before-1 {
 			t.Errorf("session keys %d → %d after sign-out, want one fewer", before, after)
 		}
 		replay := envA.newBrowser()
@@ -233,7 +146,7 @@ func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 		if p := a.signInAlice("/factors"); p.status != http.StatusOK {
 			t.Fatalf("sign-in on A: %d", p.status)
 		}
-		rs.stop()
+		rs.Stop()
 		for _, br := range []*browser{a, b} {
 			p := br.getOnce("/factors")
 			if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "temporarily unavailable") {
@@ -245,7 +158,7 @@ func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 			t.Errorf("GET /recovery-code with Redis down: %d, want 503", form.status)
 		}
 
-		rs.start()
+		rs.Begin()
 		// Without persistence the sessions went with the restart: sign in
 		// again. The portal's client redials by itself, within a second or two.
 		deadline := time.Now().Add(10 * time.Second)

@@ -24,7 +24,7 @@ func TestAudit(t *testing.T) {
 		{"success", nil, map[string]any{"outcome": "success"}, "INFO"},
 		{"upstream refusal", fmt.Errorf("delete: %w", mfaapi.ErrForbidden), map[string]any{"outcome": "failure", "error_class": "forbidden"}, "WARN"},
 		{"rate limited", &mfaapi.APIError{Err: mfaapi.ErrRateLimited, Description: "secret-ish detail"}, map[string]any{"outcome": "failure", "error_class": "rate_limited"}, "WARN"},
-		{"unknown", fmt.Errorf("boom with token eyJhbGci"), map[string]any{"outcome": "failure", "error_class": "other"}, "WARN"},
+		{"unknown", fmt.Errorf("boom with token eyJhbGci"), map[string]any{"outcome": "failure", "error_class": "internal"}, "WARN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +32,7 @@ func TestAudit(t *testing.T) {
 			p := &portal{log: slog.New(slog.NewJSONHandler(&logs, nil))}
 			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/factors/x/delete", nil), httptest.NewRecorder())
 			c.Set(ctxRequestID, "req-0123456789")
-			p.audit(c, auditFactorRemoved, tt.err, slog.String("sub", "auth0|alice"), slog.String("factor_type", "totp"))
+			p.audit(c, auditFactorRemoved, "auth0|alice", tt.err, slog.String("factor_type", "totp"))
 
 			var rec map[string]any
 			if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {

@@ -2,16 +2,15 @@ package handlers
 
 import (
 	"crypto/subtle"
-	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/oauth2"
 
+	"mfaportal/session"
+	"mfaportal/signin"
 	"mfaportal/views"
 )
 
@@ -24,14 +23,8 @@ var loginHintPattern = regexp.MustCompile(`^[A-Za-z0-9._%+@'-]{1,254}$`)
 // lives in its own short-lived cookie.
 func (p *portal) handleLogin(c echo.Context) error {
 	q := c.Request().URL.Query()
-	tx := &loginTx{
-		State:      randomToken(32),
-		Nonce:      randomToken(32),
-		Verifier:   oauth2.GenerateVerifier(),
-		ReturnPath: safeReturnPath(q.Get("return")),
-		Created:    p.now(),
-	}
-	var req authRequest
+	tx := signin.NewTransaction()
+	var req signin.AuthRequest
 	if hint := q.Get("login_hint"); loginHintPattern.MatchString(hint) && utf8.ValidString(hint) {
 		req.LoginHint = hint
 	}
@@ -44,80 +37,88 @@ func (p *portal) handleLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.sessions.saveLogin(c.Response(), c.Request(), tx); err != nil {
+	login := &session.Login{State: tx.State, Nonce: tx.Nonce, Verifier: tx.Verifier, ReturnPath: safeReturnPath(q.Get("return"))}
+	if err := p.sessions.SaveLogin(c.Response(), login); err != nil {
 		return err
 	}
-	keepOpenerForPopup(c, tx.ReturnPath)
+	keepOpenerForPopup(c, login.ReturnPath)
 	return c.Redirect(http.StatusFound, to)
 }
 
 // handleCallback handles "GET /callback": Auth0 sends the browser back here
-// with a code. The round trip is used once, whatever happens.
+// with a code. The round trip is spent on the first callback, whatever
+// happens, even if the browser sends its cookie again.
 func (p *portal) handleCallback(c echo.Context) error {
-	tx := p.sessions.loadLogin(c.Request())
-	p.sessions.clearLogin(c.Response())
-	if tx == nil {
+	login, err := p.sessions.TakeLogin(c.Response(), c.Request())
+	if err != nil {
+		return err
+	}
+	if login == nil {
 		return errLoginExpired
 	}
-	keepOpenerForPopup(c, tx.ReturnPath)
+	keepOpenerForPopup(c, login.ReturnPath)
 	q := c.Request().URL.Query()
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(tx.State)) != 1 {
-		pe := *errSignInFailed
-		pe.Err = errors.New("state mismatch")
-		return &pe
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(login.State)) != 1 {
+		return errStateMismatch
 	}
 	if e := q.Get("error"); e != "" {
-		return p.signInRefused(e, tx.ReturnPath)
+		return signInRefused(e)
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 2048 {
-		pe := *errSignInFailed
-		pe.Err = errors.New("callback without a usable code")
-		return &pe
+		return errNoCode
 	}
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
-	id, err := p.signIn.Exchange(ctx, code, tx)
+	id, err := p.signIn.Exchange(ctx, code, signin.Transaction{State: login.State, Nonce: login.Nonce, Verifier: login.Verifier})
 	if err != nil {
-		p.audit(c, auditSignedIn, err)
+		p.audit(c, auditSignedIn, "", err)
 		return err
 	}
 	// A new session, new id and new CSRF token: nothing is adopted from a
-	// cookie the browser brought, and any earlier session is revoked.
-	sess, err := p.sessions.regenerate(c.Request())
+	// cookie the browser brought, and any earlier session is ended.
+	sess, err := p.sessions.Start(c.Request(), session.TopLevel)
 	if err != nil {
 		return err
 	}
-	sess.Sub = id.Sub
-	sess.Name = id.Name
-	sess.AccessToken = id.AccessToken
-	sess.TokenExpiry = id.TokenExpiry
-	sess.AuthTime = id.AuthTime
-	if err := p.sessions.save(c.Response(), c.Request(), sess); err != nil {
+	sess.Sub, sess.Name, sess.AccessToken = id.Sub, id.Name, id.AccessToken
+	sess.TokenExpiry, sess.AuthTime = id.TokenExpiry, id.AuthTime
+	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
-	p.audit(c, auditSignedIn, nil, slog.String("sub", sess.Sub))
-	return c.Redirect(http.StatusSeeOther, tx.ReturnPath)
+	p.audit(c, auditSignedIn, sess.Sub, nil)
+	return c.Redirect(http.StatusSeeOther, login.ReturnPath)
+}
+
+// oauthErrors are the error codes Auth0 may send back instead of a code
+// (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6). Only these are named in the log;
+// anything else is "other", since the callback's query is the browser's.
+var oauthErrors = map[string]bool{
+	"access_denied": true, "invalid_request": true, "unauthorized_client": true,
+	"unsupported_response_type": true, "invalid_scope": true, "server_error": true,
+	"temporarily_unavailable": true, "interaction_required": true, "login_required": true,
+	"account_selection_required": true, "consent_required": true, "invalid_request_uri": true,
+	"invalid_request_object": true, "request_not_supported": true, "request_uri_not_supported": true,
+	"registration_not_supported": true, "mfa_required": true, "mfa_registration_required": true,
+	"unmet_authentication_requirements": true,
 }
 
 // signInRefused explains an OAuth error Auth0 sent back instead of a code.
 // Auth0's error_description is not shown: it is not written for end users.
-func (p *portal) signInRefused(code, returnPath string) error {
-	again := "/login?return=" + url.QueryEscape(returnPath)
-	if code == "access_denied" {
-		return &pageError{Status: http.StatusForbidden, Heading: "error.sign_in_cancelled.heading",
-			Message:   "error.sign_in_cancelled.message",
-			ActionURL: again, ActionText: "action.sign_in", Err: errors.New("authorize error: " + code)}
+func signInRefused(code string) error {
+	if !oauthErrors[code] {
+		code = "other"
 	}
-	return &pageError{Status: http.StatusBadGateway, Heading: "error.sign_in_error.heading",
-		Message:   "error.sign_in_error.message",
-		ActionURL: again, ActionText: "action.sign_in", Err: errors.New("authorize error: " + code)}
+	if code == "access_denied" {
+		return fmt.Errorf("%w: %s", errSignInCancelled, code)
+	}
+	return fmt.Errorf("%w: %s", errSignInError, code)
 }
 
-// handleLogout handles "POST /logout": it ends the session here (the cookie
-// is revoked, so a copy of it is useless) and at Auth0.
+// handleLogout handles "POST /logout": it ends the session here (its whole
+// family: the frames handed off from it too) and at Auth0.
 func (p *portal) handleLogout(c echo.Context) error {
-	sess, err := p.sessions.load(c.Request())
+	sess, err := p.sessions.Load(c.Request(), session.TopLevel)
 	if err != nil {
 		return err
 	}
@@ -127,10 +128,10 @@ func (p *portal) handleLogout(c echo.Context) error {
 	if !validCSRF(c, sess) {
 		return errCSRF
 	}
-	if err := p.sessions.destroy(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessions.End(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
-	p.audit(c, auditSignedOut, nil, slog.String("sub", sess.Sub))
+	p.audit(c, auditSignedOut, sess.Sub, nil)
 	return p.redirectSeeOther(c, p.signIn.LogoutURL(p.publicURL+"/signed-out"))
 }
 

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"mfaportal/mfaapi"
+	"mfaportal/session"
 )
 
 // benchFactorList is a factorAPI that answers at once with a fixed list, so
@@ -87,24 +87,14 @@ func (w *benchResponse) reset() {
 // log) with the upstream call answered in memory.
 func BenchmarkFactorsPage(b *testing.B) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	keys := [][]byte{bytes.Repeat([]byte{0x5a}, 32)}
-	issuer := "https://tenant.example.com/"
-	e, err := New(Deps{
-		SignIn:       NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: clock}),
-		Factors:      benchFactorList{auths: benchAuthenticators},
-		Recovery:     benchNoRecovery{},
-		SessionKeys:  keys,
-		PublicURL:    "https://mfa.example.com",
-		Issuer:       issuer,
-		Now:          clock,
-		AssetVersion: "0123456789ab",
-	})
+	deps, store := testDeps(b, func() time.Time { return now }, nil)
+	deps.AssetVersion = "0123456789ab"
+	e, err := New(deps)
 	if err != nil {
 		b.Fatal(err)
 	}
 	req := httptest.NewRequest(http.MethodGet, "/factors", nil)
-	req.Header.Set("Cookie", benchSessionCookie(b, keys, clock))
+	req.AddCookie(signedIn(b, store, now, session.TopLevel))
 	req.Header.Set("Sec-Fetch-Site", "none")
 
 	// The same request must render the list, or the figures mean nothing.
@@ -124,31 +114,4 @@ func BenchmarkFactorsPage(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(w.bytes), "B/page")
-}
-
-// benchSessionCookie is a signed-in session as /callback would write it,
-// with an access token the size of Auth0's (about 1 KB).
-func benchSessionCookie(b *testing.B, keys [][]byte, now func() time.Time) string {
-	b.Helper()
-	store, err := newSessionStore(keys, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess := newSession()
-	sess.Sub = "auth0|64a1f0c2e4b0a1b2c3d4e5f6"
-	sess.Name = "Alice Example"
-	sess.AccessToken = strings.Repeat("x", 1000)
-	sess.TokenExpiry = now().Add(10 * time.Minute)
-	sess.AuthTime = now()
-	rec := httptest.NewRecorder()
-	if err := store.save(rec, httptest.NewRequest(http.MethodGet, "/callback", nil), sess); err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == sessionCookieName {
-			return c.Name + "=" + c.Value
-		}
-	}
-	b.Fatal("no session cookie was written")
-	return ""
 }

@@ -1,7 +1,8 @@
 package handlers
 
 import (
-	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mfaportal/session"
 )
 
 const accountOrigin = "https://account.example.com"
@@ -20,46 +23,26 @@ type embedRig struct {
 	t       *testing.T
 	handler http.Handler
 	now     time.Time
-	keys    [][]byte
+	store   *session.Store
 }
 
 func newEmbedRig(t *testing.T, ancestors ...string) *embedRig {
 	t.Helper()
-	r := &embedRig{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), keys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)}}
-	clock := func() time.Time { return r.now }
-	issuer := "https://tenant.example.com/"
-	e, err := New(Deps{
-		SignIn:         NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: clock}),
-		Factors:        benchFactorList{auths: benchAuthenticators},
-		Recovery:       benchNoRecovery{},
-		SessionKeys:    r.keys,
-		PublicURL:      "https://mfa.example.com",
-		Issuer:         issuer,
-		Now:            clock,
-		FrameAncestors: ancestors,
-	})
+	r := &embedRig{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	deps, store := testDeps(t, func() time.Time { return r.now }, nil)
+	deps.FrameAncestors = ancestors
+	e, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.handler = e
+	r.handler, r.store = e, store
 	return r
 }
 
 // mainCookie is a signed-in portal session cookie, as /callback writes it.
 func (r *embedRig) mainCookie() *http.Cookie {
 	r.t.Helper()
-	store, err := newSessionStore(r.keys, func() time.Time { return r.now })
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	sess := newSession()
-	sess.Sub, sess.Name, sess.AccessToken = "auth0|alice", "Alice Example", "token-alice"
-	sess.TokenExpiry, sess.AuthTime = r.now.Add(10*time.Minute), r.now
-	rec := httptest.NewRecorder()
-	if err := store.save(rec, httptest.NewRequest(http.MethodGet, "/callback", nil), sess); err != nil {
-		r.t.Fatal(err)
-	}
-	return cookieNamed(r.t, rec, sessionCookieName)
+	return signedIn(r.t, r.store, r.now, session.TopLevel)
 }
 
 func (r *embedRig) do(method, target string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
@@ -180,12 +163,12 @@ func (r *embedRig) startPopup() (*http.Cookie, string) {
 	if rec.Code != http.StatusOK {
 		r.t.Fatalf("pre-session: status %d", rec.Code)
 	}
-	pre := cookieNamed(r.t, rec, preSessionCookieName)
+	pre := cookieNamed(r.t, rec, session.CookiePreSession)
 	if !pre.Partitioned || pre.SameSite != http.SameSiteNoneMode || !pre.Secure || !pre.HttpOnly {
 		r.t.Errorf("pre-session cookie %+v: want Partitioned, SameSite=None, Secure, HttpOnly", pre)
 	}
 	var answer struct{ Popup, Pre string }
-	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Popup != "/embed/popup-login?pre="+answer.Pre || answer.Pre != bindingOf(pre.Value) {
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Popup != "/embed/popup-login?pre="+answer.Pre || answer.Pre != sha256Text(pre.Value) {
 		r.t.Fatalf("pre-session answer %q, want the popup address and the binding of the cookie's secret", rec.Body.String())
 	}
 	if strings.Contains(answer.Popup, pre.Value) {
@@ -212,6 +195,12 @@ func (r *embedRig) startPopup() (*http.Cookie, string) {
 	return pre, m[1]
 }
 
+// sha256Text is a pre-session's binding: its secret's SHA-256, base64url.
+func sha256Text(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 func (r *embedRig) handoff(code string, pre *http.Cookie) *httptest.ResponseRecorder {
 	return r.do(http.MethodPost, "/embed/handoff", url.Values{"code": {code}}, pre)
 }
@@ -223,7 +212,7 @@ func TestHandoffGivesTheFrameItsOwnSession(t *testing.T) {
 	if rec.Code != http.StatusNoContent {
 		t.Fatalf("handoff: status %d, want 204", rec.Code)
 	}
-	embedSess := cookieNamed(t, rec, embedCookieName)
+	embedSess := cookieNamed(t, rec, session.CookieEmbed)
 	if !embedSess.Partitioned || embedSess.SameSite != http.SameSiteNoneMode || !embedSess.Secure || !embedSess.HttpOnly {
 		t.Errorf("embed session cookie %+v: want Partitioned, SameSite=None, Secure, HttpOnly", embedSess)
 	}
@@ -231,7 +220,7 @@ func TestHandoffGivesTheFrameItsOwnSession(t *testing.T) {
 		t.Errorf("/embed/factors with the embed session: status %d", got.Code)
 	}
 	// The partitioned cookie is for the frame only, never the portal's own pages.
-	renamed := &http.Cookie{Name: sessionCookieName, Value: embedSess.Value}
+	renamed := &http.Cookie{Name: session.CookieTopLevel, Value: embedSess.Value}
 	for _, c := range []*http.Cookie{embedSess, renamed} {
 		if got := r.do(http.MethodGet, "/factors", nil, c); got.Code != http.StatusFound {
 			t.Errorf("/factors with %s: status %d, want 302 to sign-in", c.Name, got.Code)
@@ -262,7 +251,7 @@ func TestHandoffCodeIsRefused(t *testing.T) {
 			return r.handoff(code, pre)
 		}},
 		{"made up", func(r *embedRig, pre *http.Cookie, _ string) *httptest.ResponseRecorder {
-			return r.handoff(randomToken(32), pre)
+			return r.handoff(session.NewToken(32), pre)
 		}},
 		{"tried from another partition first, then from its own", func(r *embedRig, pre *http.Cookie, code string) *httptest.ResponseRecorder {
 			other, _ := r.startPopup()
@@ -281,7 +270,7 @@ func TestHandoffCodeIsRefused(t *testing.T) {
 				t.Errorf("status %d, want 403", rec.Code)
 			}
 			for _, c := range rec.Result().Cookies() {
-				if c.Name == embedCookieName && c.MaxAge >= 0 {
+				if c.Name == session.CookieEmbed && c.MaxAge >= 0 {
 					t.Error("a refused handoff set an embed session")
 				}
 			}
@@ -410,7 +399,7 @@ func TestPreSessionsAreLimitedPerAddress(t *testing.T) {
 		r.handler.ServeHTTP(rec, req)
 		return rec
 	}
-	for i := range maxPreSessionsPerWindow {
+	for i := range preSessionRule.Max {
 		if rec := start("192.0.2.1"); rec.Code != http.StatusOK {
 			t.Fatalf("pre-session %d: status %d", i+1, rec.Code)
 		}
@@ -425,7 +414,7 @@ func TestPreSessionsAreLimitedPerAddress(t *testing.T) {
 	if rec := start("192.0.2.2"); rec.Code != http.StatusOK {
 		t.Errorf("another address: status %d, want 200", rec.Code)
 	}
-	r.now = r.now.Add(limitWindow)
+	r.now = r.now.Add(preSessionRule.Window)
 	if rec := start("192.0.2.1"); rec.Code != http.StatusOK {
 		t.Errorf("after the window: status %d, want 200", rec.Code)
 	}

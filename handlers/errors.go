@@ -13,213 +13,222 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"mfaportal/i18n"
+	"mfaportal/kvstore"
 	"mfaportal/mfaapi"
+	"mfaportal/ratelimit"
+	"mfaportal/session"
+	"mfaportal/signin"
 	"mfaportal/views"
 )
 
-// pageError is an error with a status and words safe to show a person.
-// Handlers return it (or an mfaapi error); errorHandler renders it. Heading,
-// Message and ActionText are message keys (see package i18n), so the page is
-// in the reader's language; Args fill the message, a time.Duration among
-// them read as a wait ("30 seconds").
-type pageError struct {
-	Status     int
-	Heading    string
-	Message    string
-	Args       []any
-	ActionURL  string
-	ActionText string
-	Err        error // for the log only
+// Errors the handlers return; errorTable says what each one shows.
+var (
+	errCSRF                 = errors.New("handlers: CSRF token missing or wrong")
+	errCrossSite            = errors.New("handlers: cross-origin request")
+	errBadFactorID          = errors.New("handlers: malformed factor id")
+	errFactorGone           = errors.New("handlers: factor not in the user's list")
+	errRecoveryNotDeletable = errors.New("handlers: the recovery code is replaced, not removed")
+	errEmailNotDeletable    = errors.New("handlers: a verified email cannot be removed")
+	errRegenAlreadyDone     = errors.New("handlers: regeneration form already used")
+	errLoginExpired         = errors.New("handlers: no usable sign-in round trip")
+	errStateMismatch        = errors.New("handlers: state mismatch")
+	errNoCode               = errors.New("handlers: callback without a usable code")
+	errSignInCancelled      = errors.New("handlers: the user cancelled sign-in")
+	errSignInError          = errors.New("handlers: Auth0 reported a sign-in error")
+)
+
+// action is where an error page's one button leads.
+type action int
+
+const (
+	toMethods      action = iota // the factor list
+	toRecovery                   // the recovery-code page
+	toRetry                      // the same page again (sign-in for sign-in trouble)
+	toSignIn                     // a fresh sign-in
+	toSignInBack                 // sign-in, then back to this page
+	toPreviousPage               // the page the limited action came from
+)
+
+// errorEntry is what one kind of error means: its class (for logs, audit
+// and metrics), its status, the words shown (catalogue keys) and the way on.
+type errorEntry struct {
+	class      string
+	status     int
+	heading    string
+	message    string
+	action     action
+	actionText string
 }
 
-func (e *pageError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%d %s: %v", e.Status, e.Heading, e.Err)
-	}
-	return fmt.Sprintf("%d %s", e.Status, e.Heading)
+// errorTable maps every error the portal knows to its page, in order: the
+// first entry whose error matches (errors.Is) wins. Storage, sign-in and
+// Auth0 clients return sentinels; only this table turns them into pages.
+var errorTable = []struct {
+	err   error
+	entry errorEntry
+}{
+	{errCSRF, errorEntry{"csrf", 403, "error.csrf.heading", "error.csrf.message", toMethods, "action.back_to_methods"}},
+	{errCrossSite, errorEntry{"cross_site", 403, "error.cross_site.heading", "error.cross_site.message", toMethods, "action.go_to_methods"}},
+	{errBadFactorID, errorEntry{"bad_factor_id", 400, "error.bad_factor_id.heading", "error.bad_factor_id.message", toMethods, "action.see_methods"}},
+	{errFactorGone, errorEntry{"factor_gone", 404, "error.factor_gone.heading", "error.factor_gone.message", toMethods, "action.see_methods"}},
+	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery"}},
+	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods"}},
+	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery"}},
+	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in"}},
+	{errStateMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
+	{errNoCode, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
+	{signin.ErrRejected, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
+	{session.ErrHandoffRefused, errorEntry{"handoff_refused", 403, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
+	{errSignInCancelled, errorEntry{"sign_in_cancelled", 403, "error.sign_in_cancelled.heading", "error.sign_in_cancelled.message", toSignInBack, "action.sign_in"}},
+	{errSignInError, errorEntry{"sign_in_error", 502, "error.sign_in_error.heading", "error.sign_in_error.message", toSignInBack, "action.sign_in"}},
+	{session.ErrEnded, errorEntry{"session_ended", 401, "error.session_ended.heading", "error.session_ended.message", toSignIn, "action.sign_in"}},
+	{kvstore.ErrUnavailable, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again"}},
+	{kvstore.ErrFull, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again"}},
+	{mfaapi.ErrUnauthorized, errorEntry{"unauthorized", 401, "error.unauthorized.heading", "error.unauthorized.message", toSignInBack, "action.sign_in_again"}},
+	{mfaapi.ErrForbidden, errorEntry{"forbidden", 403, "error.forbidden.heading", "error.forbidden.message", toSignInBack, "action.sign_in_again"}},
+	{mfaapi.ErrNotFound, errorEntry{"not_found", 404, "error.gone.heading", "error.gone.message", toMethods, "action.see_methods"}},
+	{mfaapi.ErrRateLimited, errorEntry{"rate_limited", 429, "error.rate_limited.heading", "error.rate_limited.message", toRetry, "action.try_again"}},
+	{mfaapi.ErrOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.outcome_unknown.heading", "error.outcome_unknown.message", toRecovery, "action.generate_recovery"}},
+	{mfaapi.ErrTimeout, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again"}},
+	{context.DeadlineExceeded, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again"}},
+	{mfaapi.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
+	{signin.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
+	{mfaapi.ErrUpstream, errorEntry{"upstream", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
+	{mfaapi.ErrBadRequest, errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.refused.message", toMethods, "action.see_methods"}},
+	{context.Canceled, errorEntry{"canceled", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods"}},
 }
-
-func (e *pageError) Unwrap() error { return e.Err }
 
 var (
-	errCSRF = &pageError{Status: http.StatusForbidden,
-		Heading: "error.csrf.heading", Message: "error.csrf.message",
-		ActionURL: "/factors", ActionText: "action.back_to_methods"}
-	errCrossSite = &pageError{Status: http.StatusForbidden,
-		Heading: "error.cross_site.heading", Message: "error.cross_site.message",
-		ActionURL: "/factors", ActionText: "action.go_to_methods"}
-	errBadFactorID = &pageError{Status: http.StatusBadRequest,
-		Heading: "error.bad_factor_id.heading", Message: "error.bad_factor_id.message",
-		ActionURL: "/factors", ActionText: "action.see_methods"}
-	errFactorGone = &pageError{Status: http.StatusNotFound,
-		Heading: "error.factor_gone.heading", Message: "error.factor_gone.message",
-		ActionURL: "/factors", ActionText: "action.see_methods"}
-	errRecoveryNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading: "error.recovery_not_deletable.heading", Message: "error.recovery_not_deletable.message",
-		ActionURL: "/recovery-code", ActionText: "action.new_recovery"}
-	errEmailNotDeletable = &pageError{Status: http.StatusForbidden,
-		Heading: "error.email_not_deletable.heading", Message: "error.email_not_deletable.message",
-		ActionURL: "/factors", ActionText: "action.back_to_methods"}
-	errRegenAlreadyDone = &pageError{Status: http.StatusConflict,
-		Heading: "error.regen_done.heading", Message: "error.regen_done.message",
-		ActionURL: "/recovery-code", ActionText: "action.generate_recovery"}
-	errLoginExpired = &pageError{Status: http.StatusBadRequest,
-		Heading: "error.login_expired.heading", Message: "error.login_expired.message",
-		ActionURL: "/login", ActionText: "action.sign_in"}
-	errSignInFailed = &pageError{Status: http.StatusBadRequest,
-		Heading: "error.sign_in_failed.heading", Message: "error.sign_in_failed.message",
-		ActionURL: "/login", ActionText: "action.sign_in"}
+	// tooOften is a per-user limit of the portal's own (ratelimit).
+	tooOften = errorEntry{"too_often", 429, "error.too_often.heading", "", toPreviousPage, "action.back"}
+	// internalError is everything the table does not name.
+	internalError = errorEntry{"internal", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods"}
+	// Echo's own errors: routing and body size.
+	notFound         = errorEntry{"not_found", 404, "error.not_found.heading", "error.not_found.message", toMethods, "action.go_to_methods"}
+	methodNotAllowed = errorEntry{"bad_request", 405, "error.didnt_work.heading", "error.method_not_allowed.message", toMethods, "action.go_to_methods"}
+	tooLarge         = errorEntry{"bad_request", 413, "error.too_large.heading", "error.too_large.message", toMethods, "action.go_to_methods"}
+	badRequest       = errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.bad_request.message", toMethods, "action.go_to_methods"}
 )
+
+// classify finds err's entry.
+func classify(err error) errorEntry {
+	var ex *ratelimit.ExceededError
+	if errors.As(err, &ex) {
+		return tooOften
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return row.entry
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch {
+		case he.Code == http.StatusNotFound:
+			return notFound
+		case he.Code == http.StatusMethodNotAllowed:
+			return methodNotAllowed
+		case he.Code == http.StatusRequestEntityTooLarge:
+			return tooLarge
+		case he.Code >= 400 && he.Code < 500:
+			e := badRequest
+			e.status = he.Code
+			return e
+		}
+	}
+	return internalError
+}
 
 // errorHandler renders every error as a friendly page. It is the only place
 // that decides what a person sees for an error, and it logs each one once.
+// Attacker-influenced text never reaches ERROR: 5xx lines carry the class
+// and the error chain, which holds no request data.
 func (p *portal) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	pe := p.toPageError(c, err)
+	e := classify(err)
 	level := slog.LevelInfo
-	if pe.Status >= 500 {
+	if e.status >= 500 {
 		level = slog.LevelError
 	}
+	p.metrics.Error(e.class)
 	p.log.LogAttrs(c.Request().Context(), level, "request failed",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Request().Method),
 		slog.String("route", c.Path()),
-		slog.Int("status", pe.Status),
+		slog.Int("status", e.status),
+		slog.String("error_class", e.class),
 		slog.String("error", describe(err)))
 
-	if ra := retryAfter(err); ra > 0 {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(ra.Round(time.Second)/time.Second)))
+	wait := retryAfter(err)
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Round(time.Second)/time.Second)))
 	}
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	if errors.Is(err, mfaapi.ErrUnauthorized) && sess != nil {
 		// Auth0 no longer takes the session's token: end it here too, so
 		// the page does not show minutes left that no longer exist.
 		sess.TokenExpiry = p.now()
-		if serr := p.sessionsFor(c).save(c.Response(), c.Request(), sess); serr != nil {
-			p.log.Error("ending a session Auth0 refused", slog.String("request_id", requestID(c)), slog.String("error", serr.Error()))
+		if serr := p.sessions.Save(c.Response(), c.Request(), sess); serr != nil {
+			p.log.Warn("ending a session Auth0 refused", slog.String("request_id", requestID(c)), slog.String("error", describe(serr)))
 		}
 		sess = nil
 	}
-	page := views.ErrorPage{
-		Page:       p.page(c, pe.Heading, sess),
-		Status:     pe.Status,
-		Heading:    pe.Heading,
-		Message:    pe.Message,
-		ActionURL:  pe.ActionURL,
-		ActionText: pe.ActionText,
-	}
-	if rerr := p.render(c, pe.Status, page.Page, views.Error(page)); rerr != nil {
-		p.log.Error("rendering error page", slog.String("request_id", requestID(c)), slog.String("error", rerr.Error()))
-	}
-}
-
-// toPageError maps any error to what the user sees, in their language.
-// Upstream details stay in the log; the page says what happened and what to
-// do next.
-func (p *portal) toPageError(c echo.Context, err error) *pageError {
-	pe := pageErrorOf(c, err)
 	pr := p.tr(c)
-	args := make([]any, len(pe.Args))
-	for i, a := range pe.Args {
-		if d, ok := a.(time.Duration); ok {
-			a = humanWait(pr, d)
-		}
-		args[i] = a
+	heading, message := pr.T(e.heading), p.message(pr, e, err, wait)
+	page := views.ErrorPage{
+		Page:       p.page(c, heading, sess),
+		Status:     e.status,
+		Heading:    heading,
+		Message:    message,
+		ActionURL:  actionURL(c, e, err),
+		ActionText: pr.T(e.actionText),
 	}
-	shown := *pe
-	shown.Heading, shown.Message, shown.Args = pr.T(pe.Heading), pr.T(pe.Message, args...), nil
-	if pe.ActionText != "" {
-		shown.ActionText = pr.T(pe.ActionText)
+	if rerr := p.render(c, e.status, page.Page, views.Error(page)); rerr != nil {
+		p.log.Error("rendering error page", slog.String("request_id", requestID(c)), slog.String("error", describe(rerr)))
 	}
-	return &shown
 }
 
-// pageErrorOf maps any error to the page's message keys.
-func pageErrorOf(c echo.Context, err error) *pageError {
-	var pe *pageError
-	if errors.As(err, &pe) {
-		return pe
-	}
-	var le *limitExceeded
-	if errors.As(err, &le) {
-		return tooOftenPage(le)
-	}
-	if errors.Is(err, errSessionStoreDown) {
-		return &pageError{Status: http.StatusServiceUnavailable, Heading: "error.store_down.heading",
-			Message:   "error.store_down.message",
-			ActionURL: returnPathOf(c), ActionText: "action.try_again", Err: err}
-	}
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		switch he.Code {
-		case http.StatusNotFound:
-			return &pageError{Status: http.StatusNotFound, Heading: "error.not_found.heading",
-				Message: "error.not_found.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
-		case http.StatusMethodNotAllowed:
-			return &pageError{Status: http.StatusMethodNotAllowed, Heading: "error.didnt_work.heading",
-				Message: "error.method_not_allowed.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
-		case http.StatusRequestEntityTooLarge:
-			return &pageError{Status: http.StatusRequestEntityTooLarge, Heading: "error.too_large.heading",
-				Message: "error.too_large.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
+// message is the entry's message in the reader's language; waits and
+// limits fill it where the entry has them.
+func (p *portal) message(pr *i18n.Printer, e errorEntry, err error, wait time.Duration) string {
+	var ex *ratelimit.ExceededError
+	if errors.As(err, &ex) {
+		key := "error.too_often.remove"
+		if ex.Rule == regenerateRule {
+			key = "error.too_often.regenerate"
 		}
-		if he.Code >= 400 && he.Code < 500 {
-			return &pageError{Status: he.Code, Heading: "error.didnt_work.heading",
-				Message: "error.bad_request.message", ActionURL: "/factors", ActionText: "action.go_to_methods"}
+		return pr.T(key, ex.Rule.Max, humanWait(pr, ex.Rule.Window), humanWait(pr, ex.Wait))
+	}
+	if e.class == "rate_limited" && wait > 0 {
+		return pr.T("error.rate_limited.message_wait", humanWait(pr, wait))
+	}
+	return pr.T(e.message)
+}
+
+// actionURL is where the error page's button leads for this request.
+func actionURL(c echo.Context, e errorEntry, err error) string {
+	switch e.action {
+	case toRecovery:
+		return "/recovery-code"
+	case toSignIn:
+		return "/login"
+	case toSignInBack:
+		return "/login?return=" + url.QueryEscape(returnPathOf(c))
+	case toRetry:
+		// Trouble during sign-in itself: "try again" means signing in again.
+		if errors.Is(err, signin.ErrUnavailable) {
+			return "/login"
+		}
+		return returnPathOf(c)
+	case toPreviousPage:
+		var ex *ratelimit.ExceededError
+		if errors.As(err, &ex) && ex.Rule == regenerateRule {
+			return "/recovery-code"
 		}
 	}
-	back := "/login?return=" + url.QueryEscape(returnPathOf(c))
-	// Trouble during sign-in itself: "try again" means signing in again.
-	retry := returnPathOf(c)
-	if errors.Is(err, errSignInUnavailable) {
-		retry = "/login"
-	}
-	switch {
-	case errors.Is(err, mfaapi.ErrUnauthorized):
-		return &pageError{Status: http.StatusUnauthorized, Heading: "error.unauthorized.heading",
-			Message:   "error.unauthorized.message",
-			ActionURL: back, ActionText: "action.sign_in_again", Err: err}
-	case errors.Is(err, mfaapi.ErrForbidden):
-		return &pageError{Status: http.StatusForbidden, Heading: "error.forbidden.heading",
-			Message:   "error.forbidden.message",
-			ActionURL: back, ActionText: "action.sign_in_again", Err: err}
-	case errors.Is(err, mfaapi.ErrNotFound):
-		return &pageError{Status: http.StatusNotFound, Heading: "error.gone.heading",
-			Message:   "error.gone.message",
-			ActionURL: "/factors", ActionText: "action.see_methods", Err: err}
-	case errors.Is(err, mfaapi.ErrRateLimited):
-		pe := &pageError{Status: http.StatusTooManyRequests, Heading: "error.rate_limited.heading",
-			Message:   "error.rate_limited.message",
-			ActionURL: retry, ActionText: "action.try_again", Err: err}
-		if wait := retryAfter(err); wait > 0 {
-			pe.Message, pe.Args = "error.rate_limited.message_wait", []any{wait}
-		}
-		return pe
-	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
-		return &pageError{Status: http.StatusBadGateway, Heading: "error.outcome_unknown.heading",
-			Message:   "error.outcome_unknown.message",
-			ActionURL: "/recovery-code", ActionText: "action.generate_recovery", Err: err}
-	case errors.Is(err, mfaapi.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return &pageError{Status: http.StatusGatewayTimeout, Heading: "error.timeout.heading",
-			Message:   "error.timeout.message",
-			ActionURL: retry, ActionText: "action.try_again", Err: err}
-	case errors.Is(err, mfaapi.ErrUpstream), errors.Is(err, mfaapi.ErrUnavailable), errors.Is(err, errSignInUnavailable):
-		return &pageError{Status: http.StatusBadGateway, Heading: "error.upstream.heading",
-			Message:   "error.upstream.message",
-			ActionURL: retry, ActionText: "action.try_again", Err: err}
-	case errors.Is(err, mfaapi.ErrBadRequest):
-		return &pageError{Status: http.StatusBadRequest, Heading: "error.didnt_work.heading",
-			Message:   "error.refused.message",
-			ActionURL: "/factors", ActionText: "action.see_methods", Err: err}
-	case errors.Is(err, errSignInRejected):
-		pe := *errSignInFailed
-		pe.Err = err
-		return &pe
-	}
-	return &pageError{Status: http.StatusInternalServerError, Heading: "error.internal.heading",
-		Message:   "error.internal.message",
-		ActionURL: "/factors", ActionText: "action.go_to_methods", Err: err}
+	return "/factors"
 }
 
 // returnPathOf is where sign-in should bring the user back to: the page they
@@ -236,22 +245,12 @@ func returnPathOf(c echo.Context) string {
 	return safeReturnPath(r.URL.RequestURI())
 }
 
-// tooOftenPage explains a per-user limit on a destructive action: what the
-// limit is, that nothing was changed, and how long to wait.
-func tooOftenPage(le *limitExceeded) *pageError {
-	msg, back := "error.too_often.remove", "/factors"
-	if le.action == actionRegenerate {
-		msg, back = "error.too_often.regenerate", "/recovery-code"
-	}
-	return &pageError{Status: http.StatusTooManyRequests, Heading: "error.too_often.heading",
-		Message: msg, Args: []any{le.action.max(), limitWindow, le.wait},
-		ActionURL: back, ActionText: "action.back", Err: le}
-}
-
+// retryAfter is how long the user should wait, when the error says.
+// Auth0's reset is a wall-clock time, so it is read against the wall clock.
 func retryAfter(err error) time.Duration {
-	var le *limitExceeded
-	if errors.As(err, &le) {
-		return le.wait
+	var ex *ratelimit.ExceededError
+	if errors.As(err, &ex) {
+		return ex.Wait
 	}
 	var ae *mfaapi.APIError
 	if errors.As(err, &ae) {
@@ -282,9 +281,8 @@ func humanWait(pr *i18n.Printer, d time.Duration) string {
 	}
 }
 
-// describe is the error's text for the log. Errors from mfaapi and go-oidc
-// never carry tokens; the replacer is a last line of defence for the codes
-// Auth0 might echo.
+// describe is the error's text for the log. Errors from mfaapi, signin and
+// the stores never carry tokens or request data; the cut bounds the line.
 func describe(err error) string {
 	if err == nil {
 		return ""

@@ -11,6 +11,7 @@ import (
 
 	"mfaportal/i18n"
 	"mfaportal/mfaapi"
+	"mfaportal/session"
 	"mfaportal/views"
 )
 
@@ -22,7 +23,7 @@ const (
 
 // handleFactors handles "GET /factors".
 func (p *portal) handleFactors(c echo.Context) error {
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
@@ -47,7 +48,7 @@ func (p *portal) handleFactors(c echo.Context) error {
 }
 
 // takeFlash returns the session's one-time message and clears it.
-func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
+func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 	if sess.Flash == "" {
 		return nil
 	}
@@ -63,7 +64,7 @@ func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
 		}
 	}
 	sess.Flash, sess.FlashArg = "", ""
-	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
 		return nil
 	}
 	return f
@@ -71,7 +72,7 @@ func (p *portal) takeFlash(c echo.Context, sess *userSession) *views.Flash {
 
 // factorFromRequest reads and checks the :id path parameter, then finds its
 // group in a fresh list from Auth0 (never trusting what the page once showed).
-func (p *portal) factorFromRequest(c echo.Context, sess *userSession) (factorGroup, []factorGroup, error) {
+func (p *portal) factorFromRequest(c echo.Context, sess *session.Session) (factorGroup, []factorGroup, error) {
 	id, err := url.PathUnescape(c.Param("id"))
 	if err != nil || !validAuthenticatorID(id) {
 		return factorGroup{}, nil, errBadFactorID
@@ -100,7 +101,7 @@ func notDeletableError(g factorGroup) error {
 // handleDeleteConfirm handles "GET /factors/:id/delete": it says exactly what
 // will go, twin included, and warns about removing the last method.
 func (p *portal) handleDeleteConfirm(c echo.Context) error {
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	g, groups, err := p.factorFromRequest(c, sess)
 	if err != nil {
 		return err
@@ -128,9 +129,9 @@ func (p *portal) handleDeleteConfirm(c echo.Context) error {
 // handleDelete handles "POST /factors/:id/delete". It deletes one id; Auth0
 // removes the twin. It shows success only once Auth0 has said so.
 func (p *portal) handleDelete(c echo.Context) error {
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	// The limit comes first: over it, nothing is asked of Auth0.
-	if err := p.checkLimit(c.Request().Context(), actionRemoveFactor, sess.Sub); err != nil {
+	if err := p.checkLimit(c.Request().Context(), removeFactorRule, sess.Sub); err != nil {
 		return err
 	}
 	g, _, err := p.factorFromRequest(c, sess)
@@ -148,7 +149,7 @@ func (p *portal) handleDelete(c echo.Context) error {
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
-	p.audit(c, auditFactorRemoved, err, slog.String("sub", sess.Sub), slog.String("factor_type", kindName(g.Kind)))
+	p.audit(c, auditFactorRemoved, sess.Sub, err, slog.String("factor_type", kindName(g.Kind)))
 	switch {
 	case err == nil:
 		return p.flashAndList(c, sess, flashRemoved, label)
@@ -161,9 +162,9 @@ func (p *portal) handleDelete(c echo.Context) error {
 	return err
 }
 
-func (p *portal) flashAndList(c echo.Context, sess *userSession, key, arg string) error {
+func (p *portal) flashAndList(c echo.Context, sess *session.Session, key, arg string) error {
 	sess.Flash, sess.FlashArg = key, arg
-	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/factors"))

@@ -9,35 +9,13 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 
-	"mfaportal/config"
+	"mfaportal/metrics"
 )
 
 // readinessTimeout bounds each readiness check: a load balancer's probe
 // should get an answer before its own timeout, even when a check hangs.
 const readinessTimeout = 2 * time.Second
-
-// Operations is what running the portal in production adds to Deps.
-type Operations struct {
-	// Metrics records request and upstream metrics; nil records nothing.
-	Metrics *Metrics
-	// ReadinessChecks are what /readyz waits for (issuer discovery, Redis).
-	ReadinessChecks []ReadinessCheck
-	// TrustedProxies are the networks whose X-Forwarded-For is believed for
-	// the client address. Empty: the TCP peer is the client.
-	TrustedProxies []*net.IPNet
-}
-
-// operations builds the production Operations: /readyz waits for the
-// issuer's discovery (cached once loaded) and, when configured, for Redis.
-func operations(cfg *config.Config, metrics *Metrics, signIn *OIDC, rdb redis.UniversalClient) Operations {
-	checks := []ReadinessCheck{{Name: "issuer discovery", Check: signIn.Ready}}
-	if rdb != nil {
-		checks = append(checks, ReadinessCheck{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
-	}
-	return Operations{Metrics: metrics, ReadinessChecks: checks, TrustedProxies: cfg.TrustedProxies}
-}
 
 // ipExtractor finds the client address for c.RealIP(). Echo's default
 // believes X-Forwarded-For from anyone, and its XFF extractor trusts every
@@ -70,7 +48,7 @@ func handleHealthz(c echo.Context) error {
 // handleReadyz handles "GET /readyz": 200 when every readiness check passes,
 // else 503 naming the failed checks. The reason is plain and holds no
 // error text (which could name internal hosts); the log has the details.
-func handleReadyz(checks []ReadinessCheck, log *slog.Logger, metrics *Metrics) echo.HandlerFunc {
+func handleReadyz(checks []ReadinessCheck, log *slog.Logger, m *metrics.Metrics) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var failed []string
 		for _, rc := range checks {
@@ -79,7 +57,7 @@ func handleReadyz(checks []ReadinessCheck, log *slog.Logger, metrics *Metrics) e
 			cancel()
 			if err != nil {
 				failed = append(failed, rc.Name)
-				metrics.readinessFailed(rc.Name)
+				m.ReadinessFailed(rc.Name)
 				log.LogAttrs(c.Request().Context(), slog.LevelWarn, "not ready",
 					slog.String("request_id", requestID(c)), slog.String("check", rc.Name), slog.String("error", err.Error()))
 			}

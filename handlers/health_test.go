@@ -5,29 +5,29 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"mfaportal/signin"
 )
 
+// opsSettings are the operational dependencies a test sets.
+type opsSettings struct {
+	ReadinessChecks []ReadinessCheck
+	TrustedProxies  []*net.IPNet
+}
+
 // newOpsTestRouter is the real router with fakes upstream and ops set.
-func newOpsTestRouter(t *testing.T, publicURL string, ops Operations, logs *bytes.Buffer) http.Handler {
+func newOpsTestRouter(t *testing.T, publicURL string, ops opsSettings, logs *bytes.Buffer) http.Handler {
 	t.Helper()
-	issuer := "https://tenant.example.com/"
-	e, err := New(Deps{
-		SignIn:      NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: publicURL + "/callback"}),
-		Factors:     benchFactorList{},
-		Recovery:    benchNoRecovery{},
-		SessionKeys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)},
-		PublicURL:   publicURL,
-		Issuer:      issuer,
-		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
-		Ops:         ops,
-	})
+	deps, _ := testDeps(t, time.Now, logs)
+	deps.PublicURL = publicURL
+	deps.ReadinessChecks, deps.TrustedProxies = ops.ReadinessChecks, ops.TrustedProxies
+	e, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestReadiness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := newOpsTestRouter(t, "https://mfa.example.com", Operations{ReadinessChecks: tt.checks}, &logs)
+			h := newOpsTestRouter(t, "https://mfa.example.com", opsSettings{ReadinessChecks: tt.checks}, &logs)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 			if rec.Code != tt.wantStatus || rec.Body.String() != tt.wantBody {
@@ -74,7 +74,7 @@ func TestReadinessCheckHasDeadline(t *testing.T) {
 	var deadline time.Time
 	check := func(ctx context.Context) error { deadline, _ = ctx.Deadline(); return nil }
 	var logs bytes.Buffer
-	h := newOpsTestRouter(t, "https://mfa.example.com", Operations{ReadinessChecks: []ReadinessCheck{{"slow", check}}}, &logs)
+	h := newOpsTestRouter(t, "https://mfa.example.com", opsSettings{ReadinessChecks: []ReadinessCheck{{"slow", check}}}, &logs)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if deadline.IsZero() || time.Until(deadline) > readinessTimeout {
 		t.Errorf("check deadline = %v, want within %v", deadline, readinessTimeout)
@@ -98,9 +98,9 @@ func TestDiscoveryReadiness(t *testing.T) {
 	}))
 	defer srv.Close()
 	issuer = srv.URL + "/"
-	signIn := NewOIDC(OIDCConfig{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", HTTPClient: srv.Client()})
+	signIn := signin.New(signin.Config{Issuer: issuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", HTTPClient: srv.Client()})
 	var logs bytes.Buffer
-	h := newOpsTestRouter(t, "https://mfa.example.com", Operations{ReadinessChecks: []ReadinessCheck{{"issuer discovery", signIn.Ready}}}, &logs)
+	h := newOpsTestRouter(t, "https://mfa.example.com", opsSettings{ReadinessChecks: []ReadinessCheck{{"issuer discovery", signIn.Ready}}}, &logs)
 	for _, step := range []struct {
 		up   bool
 		want int
@@ -134,7 +134,7 @@ func TestClientIPAndHSTS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := newOpsTestRouter(t, tt.publicURL, Operations{TrustedProxies: tt.trusted}, &logs)
+			h := newOpsTestRouter(t, tt.publicURL, opsSettings{TrustedProxies: tt.trusted}, &logs)
 			req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 			req.RemoteAddr = tt.remote
 			if tt.xff != "" {

@@ -12,7 +12,7 @@ import (
 // lang, then the cookie, then Accept-Language, and only lang sets the
 // cookie, with the attributes that keep it first-party and long-lived.
 func TestLanguageChoice(t *testing.T) {
-	router := newOpsTestRouter(t, "https://mfa.example.com", Operations{}, &bytes.Buffer{})
+	router := newOpsTestRouter(t, "https://mfa.example.com", opsSettings{}, &bytes.Buffer{})
 	tests := []struct {
 		name, query, cookie, accept string
 		wantLang, wantText          string

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"mfaportal/i18n"
+	"mfaportal/session"
 )
 
 const (
@@ -27,7 +30,7 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !incomingRequestID.MatchString(id) {
-			id = randomToken(12)
+			id = session.NewToken(12)
 		}
 		c.Set(ctxRequestID, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
@@ -108,25 +111,31 @@ func refuseCrossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// accessLog logs one line per request: never the query string (it can hold
-// a login hint) and never a header or body.
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("request_id", requestID(c)),
-				slog.String("method", c.Request().Method),
-				slog.String("client_ip", c.RealIP()),
-				slog.String("route", c.Path()),
-				slog.Int("status", c.Response().Status),
-				slog.Duration("latency", time.Since(start)))
-			return nil
+// accessLog logs one line per request, never the query string (it can hold
+// a login hint) and never a header or body, and times it by route template
+// (c.Path(), e.g. "/factors/:id/delete"), never the raw path, which holds
+// factor ids. Any error is rendered first, so the status is the one sent.
+func (p *portal) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
 		}
+		took := time.Since(start)
+		route := c.Path()
+		if route == "" || c.Response().Status == http.StatusNotFound && route == "/*" {
+			route = "unmatched"
+		}
+		p.metrics.ObserveRequest(route, c.Request().Method, c.Response().Status, took)
+		p.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Request().Method),
+			slog.String("client_ip", c.RealIP()),
+			slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("latency", took))
+		return nil
 	}
 }
 
@@ -135,11 +144,11 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 // page (same path), never to a silent replay.
 func (p *portal) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess, err := p.sessions.load(c.Request())
+		sess, err := p.sessions.Load(c.Request(), session.TopLevel)
 		if err != nil {
 			return err // the session store is down: a clear 503, not a sign-in loop
 		}
-		if sess == nil || !sess.signedIn(p.now()) {
+		if !sess.SignedIn(p.now()) {
 			status := http.StatusFound
 			if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
 				status = http.StatusSeeOther
@@ -167,14 +176,14 @@ func loginURLFor(c echo.Context) string {
 // after requireSession, so the session is there.
 func (p *portal) requireCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !validCSRF(c, p.sessionFromContext(c)) {
+		if !validCSRF(c, sessionFromContext(c)) {
 			return errCSRF
 		}
 		return next(c)
 	}
 }
 
-func validCSRF(c echo.Context, sess *userSession) bool {
+func validCSRF(c echo.Context, sess *session.Session) bool {
 	if sess == nil || sess.CSRFToken == "" {
 		return false
 	}
@@ -185,7 +194,46 @@ func validCSRF(c echo.Context, sess *userSession) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) == 1
 }
 
-func (p *portal) sessionFromContext(c echo.Context) *userSession {
-	s, _ := c.Get(ctxSession).(*userSession)
+// sessionFromContext is the session requireSession or requireEmbedSession
+// found; nil outside them.
+func sessionFromContext(c echo.Context) *session.Session {
+	s, _ := c.Get(ctxSession).(*session.Session)
 	return s
+}
+
+// langCookieName remembers a language chosen with ?lang= (a helpdesk link,
+// say), so the next pages and the next sign-in stay in it.
+const langCookieName = "__Host-mfaportal-lang"
+
+// withLanguage chooses the request's language (lang parameter, then the
+// cookie, then Accept-Language, then English) and puts its printer in the
+// request's context, where handlers and templates find it. It runs before
+// anything can fail, so error pages are in the chosen language too.
+func (p *portal) withLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		cookie := ""
+		if ck, err := r.Cookie(langCookieName); err == nil {
+			cookie = ck.Value
+		}
+		tag, fromParam := p.catalog.Negotiate(c.QueryParam("lang"), cookie, r.Header.Get("Accept-Language"))
+		if fromParam && tag.String() != cookie {
+			c.SetCookie(&http.Cookie{
+				Name: langCookieName, Value: tag.String(), Path: "/",
+				MaxAge: int(365 * 24 * time.Hour / time.Second), Secure: true, HttpOnly: true,
+				SameSite: http.SameSiteLaxMode,
+			})
+		}
+		c.SetRequest(r.WithContext(i18n.WithPrinter(r.Context(), p.catalog.Printer(tag))))
+		return next(c)
+	}
+}
+
+// tr is the request's printer. Outside withLanguage (a handler called on
+// its own in a test), it is the default language's.
+func (p *portal) tr(c echo.Context) *i18n.Printer {
+	if pr := i18n.FromContext(c.Request().Context()); pr != nil {
+		return pr
+	}
+	return p.catalog.Printer(p.catalog.Default())
 }

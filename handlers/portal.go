@@ -6,18 +6,21 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 
 	"mfaportal/i18n"
+	"mfaportal/metrics"
 	"mfaportal/mfaapi"
+	"mfaportal/ratelimit"
+	"mfaportal/session"
+	"mfaportal/signin"
 	"mfaportal/views"
 )
 
@@ -34,23 +37,48 @@ type recoveryCodes interface {
 
 // signInFlow is the OIDC round trip with Auth0.
 type signInFlow interface {
-	AuthCodeURL(ctx context.Context, tx *loginTx, req authRequest) (string, error)
-	Exchange(ctx context.Context, code string, tx *loginTx) (*identity, error)
+	AuthCodeURL(ctx context.Context, tx signin.Transaction, req signin.AuthRequest) (string, error)
+	Exchange(ctx context.Context, code string, tx signin.Transaction) (*signin.Identity, error)
 	LogoutURL(returnTo string) string
 }
 
+// sessionStore keeps sessions, the sign-in round trip and the one-time
+// tokens (see package session).
+type sessionStore interface {
+	Load(r *http.Request, p session.Purpose) (*session.Session, error)
+	Save(w http.ResponseWriter, r *http.Request, s *session.Session) error
+	Start(r *http.Request, p session.Purpose) (*session.Session, error)
+	End(w http.ResponseWriter, r *http.Request, s *session.Session) error
+	Spend(ctx context.Context, token string) error
+	SaveLogin(w http.ResponseWriter, l *session.Login) error
+	TakeLogin(w http.ResponseWriter, r *http.Request) (*session.Login, error)
+	OpenPreSession(ctx context.Context, w http.ResponseWriter) (string, error)
+	PreSessionOpen(ctx context.Context, binding string) (bool, error)
+	MintHandoff(ctx context.Context, binding string, from *session.Session) (string, error)
+	Handoff(w http.ResponseWriter, r *http.Request, code string) (*session.Session, error)
+}
+
+// limiter counts attempts at destructive actions (see limits.go).
+type limiter interface {
+	Allow(ctx context.Context, rule ratelimit.Rule, who string) error
+}
+
 var (
-	_ signInFlow    = (*OIDC)(nil)
+	_ signInFlow    = (*signin.Client)(nil)
 	_ factorAPI     = (*mfaapi.Client)(nil)
 	_ recoveryCodes = (*mfaapi.Management)(nil)
+	_ sessionStore  = (*session.Store)(nil)
+	_ limiter       = (*ratelimit.Limiter)(nil)
 )
 
 // Deps is everything the handlers need, passed explicitly.
 type Deps struct {
-	SignIn          signInFlow
-	Factors         factorAPI
-	Recovery        recoveryCodes
-	SessionKeys     [][]byte
+	SignIn   signInFlow
+	Factors  factorAPI
+	Recovery recoveryCodes
+	Sessions sessionStore
+	Limits   limiter
+
 	PublicURL       string // e.g. https://mfa.example.com, no trailing slash
 	Issuer          string // for the CSP form-action
 	FrameAncestors  []string
@@ -59,15 +87,16 @@ type Deps struct {
 	Now             func() time.Time
 	// AssetVersion busts browser caches of /static files between releases.
 	AssetVersion string
-	// Ops is what operating the portal needs: metrics, readiness checks,
-	// trusted proxies (see health.go and metrics.go). Its zero value is fine.
-	Ops Operations
-	// Redis, when set, holds the sessions and the per-user limits, so that
-	// several replicas behave as one. Nil: encrypted-cookie sessions and
-	// in-memory limits, for a single instance.
-	Redis redis.UniversalClient
 	// Catalog is every language's words; nil means i18n.New().
 	Catalog *i18n.Catalog
+
+	// Metrics records request metrics and error classes; nil records nothing.
+	Metrics *metrics.Metrics
+	// ReadinessChecks are what /readyz waits for (issuer discovery, Redis).
+	ReadinessChecks []ReadinessCheck
+	// TrustedProxies are the networks whose X-Forwarded-For is believed for
+	// the client address. Empty: the TCP peer is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // portal holds the dependencies the handlers are methods over.
@@ -75,22 +104,23 @@ type portal struct {
 	signIn    signInFlow
 	factors   factorAPI
 	recovery  recoveryCodes
-	sessions  *sessionStore
-	limits    actionLimiter
+	sessions  sessionStore
+	limits    limiter
 	publicURL string
 	timeout   time.Duration
 	log       *slog.Logger
 	now       func() time.Time
 	assetVer  string
 	catalog   *i18n.Catalog
-	metrics   *Metrics // nil-safe: nil records nothing
-	embed     *embedding
-	buffers   sync.Pool // of *bytes.Buffer, for render
+	metrics   *metrics.Metrics // nil-safe: nil records nothing
+	ancestors []string         // origins allowed to frame /embed/; empty: no /embed/
+	pages     []page           // see pages.go
+	buffers   sync.Pool        // of *bytes.Buffer, for render
 }
 
 func newPortal(d Deps) (*portal, error) {
-	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil {
-		return nil, errors.New("handlers: SignIn, Factors and Recovery are required")
+	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil || d.Sessions == nil || d.Limits == nil {
+		return nil, errors.New("handlers: SignIn, Factors, Recovery, Sessions and Limits are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -104,25 +134,14 @@ func newPortal(d Deps) (*portal, error) {
 	if d.UpstreamTimeout <= 0 {
 		d.UpstreamTimeout = 10 * time.Second
 	}
-	sessions, err := newSessionStore(d.SessionKeys, d.Now)
-	var limits actionLimiter = newMemoryLimiter(d.Now)
-	if d.Redis != nil {
-		sessions, err = newRedisSessionStore(d.SessionKeys, d.Now, d.Redis)
-		limits = newRedisLimiter(d.Redis)
-	}
-	if err != nil {
-		return nil, err
-	}
-	embed, err := newEmbedding(d)
-	if err != nil {
-		return nil, err
-	}
-	return &portal{embed: embed,
-		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery,
-		sessions: sessions, limits: limits, publicURL: d.PublicURL, timeout: d.UpstreamTimeout,
-		log: d.Logger, now: d.Now, assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Ops.Metrics,
+	p := &portal{
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, sessions: d.Sessions, limits: d.Limits,
+		publicURL: d.PublicURL, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
+		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 		buffers: sync.Pool{New: func() any { return new(bytes.Buffer) }},
-	}, nil
+	}
+	p.pages = p.pageTable()
+	return p, nil
 }
 
 // upstreamContext bounds one request's calls to Auth0.
@@ -131,10 +150,10 @@ func (p *portal) upstreamContext(c echo.Context) (context.Context, context.Cance
 }
 
 // page fills the layout's data for the current request.
-func (p *portal) page(c echo.Context, title string, sess *userSession) views.Page {
+func (p *portal) page(c echo.Context, title string, sess *session.Session) views.Page {
 	pr := p.tr(c)
 	pg := views.Page{Lang: pr.Lang(), Title: title, RequestID: requestID(c), AssetVersion: p.assetVer}
-	if sess != nil && sess.signedIn(p.now()) {
+	if sess.SignedIn(p.now()) {
 		left := sess.TokenExpiry.Sub(p.now())
 		pg.User = &views.User{
 			Name:        sess.Name,
@@ -149,7 +168,7 @@ func (p *portal) page(c echo.Context, title string, sess *userSession) views.Pag
 	}
 	if isEmbed(c) {
 		pg.Embed = true
-		pg.ParentOrigins = strings.Join(p.embed.ancestors, " ")
+		pg.ParentOrigins = p.parentOrigins()
 	}
 	return pg
 }

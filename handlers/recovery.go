@@ -2,18 +2,20 @@ package handlers
 
 import (
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"mfaportal/session"
 	"mfaportal/views"
 )
 
 // handleRecoveryPage handles "GET /recovery-code": what a recovery code is,
 // and a button to get a new one.
 func (p *portal) handleRecoveryPage(c echo.Context) error {
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	// Listing first also checks the session's token still works, so the user
@@ -32,31 +34,38 @@ func (p *portal) handleRecoveryPage(c echo.Context) error {
 
 // handleRegenerate handles "POST /recovery-code". The user id is the verified
 // sub from the session, never anything the request carries. The call is made
-// at most once per form: the form's one-time nonce is spent before calling
-// Auth0, and mfaapi never retries this POST.
+// at most once per form: the form's one-time nonce is spent (atomically, in
+// the session store, on every replica) before calling Auth0, and mfaapi
+// never retries this POST. A double click, a replayed cookie or the
+// browser's "resubmit" finds it spent.
 func (p *portal) handleRegenerate(c echo.Context) error {
-	sess := p.sessionFromContext(c)
+	sess := sessionFromContext(c)
 	got := c.Request().PostFormValue("regen_nonce")
 	if sess.RegenNonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.RegenNonce)) != 1 {
 		return errRegenAlreadyDone
 	}
 	// Over the limit, the form stays usable for after the wait: the nonce is
 	// not spent and Auth0 is not called.
-	if err := p.checkLimit(c.Request().Context(), actionRegenerate, sess.Sub); err != nil {
+	if err := p.checkLimit(c.Request().Context(), regenerateRule, sess.Sub); err != nil {
 		return err
 	}
-	sess.RegenNonce = randomToken(16)
-	if err := p.sessionsFor(c).save(c.Response(), c.Request(), sess); err != nil {
+	if err := p.sessions.Spend(c.Request().Context(), sess.RegenNonce); errors.Is(err, session.ErrSpent) {
+		return errRegenAlreadyDone
+	} else if err != nil {
+		return err
+	}
+	sess.RegenNonce = session.NewToken(16)
+	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
 		return err
 	}
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	code, err := p.recovery.RegenerateRecoveryCode(ctx, sess.Sub)
 	if err != nil {
-		p.audit(c, auditRecoveryCodeNew, err, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
+		p.audit(c, auditRecoveryCodeNew, sess.Sub, err, slog.String("factor_type", "recovery-code"))
 		return err
 	}
-	p.audit(c, auditRecoveryCodeNew, nil, slog.String("sub", sess.Sub), slog.String("factor_type", "recovery-code"))
+	p.audit(c, auditRecoveryCodeNew, sess.Sub, nil, slog.String("factor_type", "recovery-code"))
 	pg := p.page(c, p.tr(c).T("newcode.title"), sess)
 	pg.EmbedEvent = "recovery-code-regenerated"
 	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))

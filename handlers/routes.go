@@ -20,54 +20,73 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = p.errorHandler
-	e.IPExtractor = ipExtractor(d.Ops.TrustedProxies)
+	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
 	e.Use(
 		middleware.Recover(),
 		withRequestID,
 		p.withLanguage,
-		accessLog(p.log),
-		d.Ops.Metrics.middleware,
+		p.accessLog,
 		securityHeaders(contentSecurityPolicy(d.Issuer, nil), strings.HasPrefix(d.PublicURL, "https://")),
 		middleware.BodyLimit("64K"),
 		refuseCrossOrigin,
 	)
 
-	// Public: sign-in round trip, health, static files.
+	// Public: health and static files.
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/factors") })
-	e.GET("/login", p.handleLogin)
-	e.GET("/callback", p.handleCallback)
-	e.POST("/logout", p.handleLogout)
-	e.GET("/signed-out", p.handleSignedOut)
 	e.GET("/healthz", handleHealthz)
-	e.GET("/readyz", handleReadyz(d.Ops.ReadinessChecks, p.log, d.Ops.Metrics))
+	e.GET("/readyz", handleReadyz(d.ReadinessChecks, p.log, d.Metrics))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 
-	// Signed in. Each POST is the same path as its confirmation page, so an
-	// expired session sends the user back to confirm again, never replays.
-	auth := p.requireSession
-	csrf := p.requireCSRF
-	e.GET("/factors", p.handleFactors, auth)
-	e.GET("/factors/:id/delete", p.handleDeleteConfirm, auth)
-	e.POST("/factors/:id/delete", p.handleDelete, auth, csrf)
-	e.GET("/recovery-code", p.handleRecoveryPage, auth)
-	e.POST("/recovery-code", p.handleRegenerate, auth, csrf)
+	// Every page, and its embed twin when framing origins are configured:
+	// only those may be framed, and only by those origins. Without them
+	// /embed/ does not exist (404).
+	embed := len(p.ancestors) > 0
+	framed := p.embedFramed(contentSecurityPolicy(d.Issuer, p.ancestors))
+	for _, pg := range p.pages {
+		var mw, embedMW []echo.MiddlewareFunc
+		if pg.signedIn {
+			mw, embedMW = []echo.MiddlewareFunc{p.requireSession}, []echo.MiddlewareFunc{framed, p.requireEmbedSession}
+		} else {
+			embedMW = []echo.MiddlewareFunc{framed}
+		}
+		if pg.get != nil {
+			e.GET(pg.path, pg.get, mw...)
+		}
+		if pg.post != nil {
+			post := append(mw, p.requireCSRF)
+			if !pg.signedIn {
+				post = mw // sign-out checks the token of whichever session it ends
+			}
+			e.POST(pg.path, pg.post, post...)
+		}
+		if !embed || !pg.twin {
+			continue
+		}
+		get, post := pg.get, pg.post
+		if !pg.signedIn {
+			get, post = pg.embedGet, pg.embedPost
+		}
+		if get != nil {
+			e.GET(embedPrefix+pg.path, get, embedMW...)
+		}
+		if post != nil {
+			if pg.signedIn {
+				e.POST(embedPrefix+pg.path, post, append(embedMW, p.requireCSRF)...)
+			} else {
+				e.POST(embedPrefix+pg.path, post, embedMW...)
+			}
+		}
+	}
 
-	// Embedded in an account area (404 unless FRAME_ANCESTORS is set). Only
-	// these pages may be framed, and only by the configured origins. The
-	// popup pages finish a framed sign-in at top level.
-	framed, popup, embedAuth := p.embedFramed, p.embedPopup, p.requireEmbedSession
-	e.GET("/embed/login", p.handleEmbedLogin, framed)
-	e.POST("/embed/pre-session", p.handlePreSession, framed)
-	e.POST("/embed/handoff", p.handleHandoff, framed)
-	e.POST("/embed/logout", p.handleEmbedLogout, framed)
-	e.GET("/embed/signed-out", p.handleEmbedSignedOut, framed)
-	e.GET("/embed/factors", p.handleFactors, framed, embedAuth)
-	e.GET("/embed/factors/:id/delete", p.handleDeleteConfirm, framed, embedAuth)
-	e.POST("/embed/factors/:id/delete", p.handleDelete, framed, embedAuth, csrf)
-	e.GET("/embed/recovery-code", p.handleRecoveryPage, framed, embedAuth)
-	e.POST("/embed/recovery-code", p.handleRegenerate, framed, embedAuth, csrf)
-	e.GET("/embed/popup-login", p.handlePopupLogin, popup)
-	e.GET(popupDonePath, p.handlePopupDone, popup, auth)
+	// The framed sign-in's popup: the frame opens a pre-session and trades
+	// the popup's one-time code for its own session; the popup's pages are
+	// top-level and keep their opener.
+	if embed {
+		e.POST("/embed/pre-session", p.handlePreSession, framed)
+		e.POST("/embed/handoff", p.handleHandoff, framed)
+		e.GET("/embed/popup-login", p.handlePopupLogin, keepOpener)
+		e.GET(popupDonePath, p.handlePopupDone, keepOpener, p.requireSession)
+	}
 	return e, nil
 }

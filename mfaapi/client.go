@@ -85,13 +85,6 @@ func WithMaxRetries(n int) Option {
 	return func(o *options) { o.maxRetries = max(n, 0) }
 }
 
-// WithMaxRetryWait sets the longest Retry-After / x-ratelimit-reset wait that
-// is sat out before retrying (default 5s); a longer one is returned as
-// ErrRateLimited at once so the user can be told how long to wait.
-func WithMaxRetryWait(d time.Duration) Option {
-	return func(o *options) { o.maxRetryWait = d }
-}
-
 // WithClock sets the clock used to turn rate-limit reset times into waits.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) {
@@ -138,7 +131,7 @@ func newCaller(tenantURL string, opts []Option) (caller, error) {
 		opt(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = defaultHTTPClient()
+		o.httpClient = NewHTTPClient(defaultTimeout)
 	}
 	return caller{baseURL: base, options: o}, nil
 }
@@ -160,19 +153,27 @@ func parseTenantURL(raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
-// defaultHTTPClient bounds every phase of a request, and refuses redirects:
-// the API never redirects, and following one would carry the bearer token to
-// wherever it points on the same host.
-func defaultHTTPClient() *http.Client {
+// NewHTTPClient is the HTTP client for every call the portal makes to
+// Auth0 (the MFA and Management APIs, the M2M token, sign-in's discovery,
+// JWKS and code exchange). It bounds every phase of a request by timeout,
+// and refuses redirects: Auth0's APIs never redirect, and following one
+// would carry a bearer token or client secret to wherever it points.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	transport.TLSHandshakeTimeout = 5 * time.Second
-	transport.ResponseHeaderTimeout = defaultTimeout
+	transport.ResponseHeaderTimeout = timeout
 	transport.ExpectContinueTimeout = time.Second
 	transport.IdleConnTimeout = 90 * time.Second
-	transport.MaxIdleConnsPerHost = 32
+	// Every page view calls the tenant: keep enough idle connections for a
+	// busy replica, so connections are reused rather than redialled.
+	transport.MaxIdleConns = 256
+	transport.MaxIdleConnsPerHost = 256
 	return &http.Client{
-		Timeout:   defaultTimeout,
+		Timeout:   timeout,
 		Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

@@ -127,7 +127,7 @@ func (m *Management) token(ctx context.Context) (string, error) {
 // keep Auth0's error code but never the client secret.
 func NewM2MTokenSource(ctx context.Context, tokenURL, clientID, clientSecret, audience string, httpClient *http.Client) oauth2.TokenSource {
 	if httpClient == nil {
-		httpClient = defaultHTTPClient()
+		httpClient = NewHTTPClient(defaultTimeout)
 	}
 	cfg := &clientcredentials.Config{
 		ClientID:       clientID,

@@ -46,7 +46,6 @@ type FlashKind string
 const (
 	FlashSuccess FlashKind = "success"
 	FlashInfo    FlashKind = "info"
-	FlashError   FlashKind = "error"
 )
 
 // Flash is a one-time message shown at the top of a page.
@@ -123,8 +122,6 @@ type ErrorPage struct {
 	// ActionURL/ActionText is the one thing the user can do next.
 	ActionURL  string
 	ActionText string
-	// ActionPost makes the action a POST form (e.g. try again) instead of a link.
-	ActionPost bool
 }
 
 // SignedOutPage is shown after sign-out.

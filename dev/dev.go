@@ -1,29 +1,28 @@
-//go:build !noemulator
-
-package main
+// Package dev is "mfaportal dev", the portal on an emulated Auth0 tenant
+// with demo users and a sample account page that embeds it, and
+// "mfaportal emulator", the emulated tenant alone. Neither is in the
+// production build (tag noemulator).
+package dev
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"mfaportal/app"
 	"mfaportal/auth0emu"
-	"mfaportal/config"
-	"mfaportal/handlers"
+	"mfaportal/emulated"
 )
 
-// runDev runs the portal against an in-process emulated Auth0 tenant with
+// Run runs the portal against an in-process emulated Auth0 tenant with
 // demo users: one command, no environment, fresh random keys every start.
-func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mfaportal dev", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8080", "portal address (loopback)")
@@ -67,27 +66,17 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tenant.AddRedirectURI(portalURL + "/callback")
-	tenant.AddLogoutURL(portalURL + "/signed-out")
 
-	env := map[string]string{
-		"LISTEN_ADDR":             portalLn.Addr().String(),
-		"PUBLIC_URL":              portalURL,
-		"AUTH0_DOMAIN":            tenantURL,
-		"AUTH0_CLIENT_ID":         tenant.WebClient().ID,
-		"AUTH0_CLIENT_SECRET":     tenant.WebClient().Secret,
-		"AUTH0_M2M_CLIENT_ID":     tenant.M2MClient().ID,
-		"AUTH0_M2M_CLIENT_SECRET": tenant.M2MClient().Secret,
-		"SESSION_KEYS":            randomKey(),
-		"LOG_FORMAT":              "text",
-		"FRAME_ANCESTORS":         accountURL,
-	}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] }, os.ReadFile)
+	cfg, err := emulated.Config(tenant, portalURL, map[string]string{
+		"LISTEN_ADDR":     portalLn.Addr().String(),
+		"LOG_FORMAT":      "text",
+		"FRAME_ANCESTORS": accountURL,
+	})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	logger := newLogger(cfg, stdout)
-	portal, err := handlers.NewFromConfig(ctx, cfg, logger, time.Now)
+	logger := app.NewLogger(cfg, stdout)
+	portal, err := app.New(ctx, cfg, app.Options{Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -96,18 +85,18 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant")))
+		return app.Serve(ctx, tenantLn, tenant, logger.With(slog.String("component", "emulated-tenant")))
 	})
-	g.Go(func() error { return serve(ctx, portalLn, portal, logger) })
+	g.Go(func() error { return app.Serve(ctx, portalLn, portal, logger) })
 	g.Go(func() error {
-		return serve(ctx, accountLn, accountPage(portalURL), logger.With(slog.String("component", "sample-account-page")))
+		return app.Serve(ctx, accountLn, accountPage(portalURL), logger.With(slog.String("component", "sample-account-page")))
 	})
 	return g.Wait()
 }
 
-// runEmulator runs the emulated tenant alone, e.g. for a portal started with
+// Emulator runs the emulated tenant alone, e.g. for a portal started with
 // its own environment.
-func runEmulator(ctx context.Context, args []string, stdout io.Writer) error {
+func Emulator(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mfaportal emulator", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:9010", "listen address")
@@ -142,7 +131,7 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Emulated Auth0 tenant (a test double, not Auth0)\n  issuer:            %s\n  web app:           AUTH0_CLIENT_ID=%s AUTH0_CLIENT_SECRET=%s\n  M2M app:           AUTH0_M2M_CLIENT_ID=%s AUTH0_M2M_CLIENT_SECRET=%s\n  callback allowed:  %s\n\n",
 		tenant.Issuer(), web.ID, web.Secret, m2m.ID, m2m.Secret, *redirect)
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	return serve(ctx, ln, tenant, logger)
+	return app.Serve(ctx, ln, tenant, logger)
 }
 
 func loadUsers(path string) ([]auth0emu.User, error) {
@@ -159,14 +148,6 @@ func loadUsers(path string) ([]auth0emu.User, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return users, nil
-}
-
-func randomKey() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
 
 func printDevBanner(w io.Writer, portalURL string, tenant *auth0emu.Tenant, users []auth0emu.User) {

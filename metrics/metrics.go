@@ -1,4 +1,8 @@
-package handlers
+// Package metrics holds the portal's Prometheus collectors. Every label
+// comes from a small fixed set: route templates, method names, status
+// classes, endpoint names, error classes; never a user id, factor id, raw
+// path or anything a client chose.
+package metrics
 
 import (
 	"net/http"
@@ -6,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,11 +25,12 @@ type Metrics struct {
 	m2mTokens   *prometheus.CounterVec
 	rateLimits  *prometheus.CounterVec
 	readyChecks *prometheus.CounterVec
+	errors      *prometheus.CounterVec
 }
 
-// NewMetrics registers the portal's collectors, plus the Go runtime and
+// New registers the portal's collectors, plus the Go runtime and
 // process collectors, on a new registry.
-func NewMetrics() *Metrics {
+func New() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -51,8 +55,12 @@ func NewMetrics() *Metrics {
 			Name: "mfaportal_readiness_failures_total",
 			Help: "Failed readiness checks, by check.",
 		}, []string{"check"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mfaportal_errors_total",
+			Help: "Error pages shown, by error class.",
+		}, []string{"class"}),
 	}
-	m.registry.MustRegister(m.requests, m.upstream, m.m2mTokens, m.rateLimits, m.readyChecks,
+	m.registry.MustRegister(m.requests, m.upstream, m.m2mTokens, m.rateLimits, m.readyChecks, m.errors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -63,44 +71,49 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// rateLimited counts one request refused by a per-user limit on action
-// (e.g. "regenerate", "delete").
-func (m *Metrics) rateLimited(action string) {
+// RateLimited counts one request refused by a per-user limit on action
+// (one of the portal's fixed rule names).
+func (m *Metrics) RateLimited(action string) {
 	if m == nil {
 		return
 	}
 	m.rateLimits.WithLabelValues(action).Inc()
 }
 
-func (m *Metrics) readinessFailed(check string) {
+// ReadinessFailed counts one failed readiness check (a fixed name).
+func (m *Metrics) ReadinessFailed(check string) {
 	if m == nil {
 		return
 	}
 	m.readyChecks.WithLabelValues(check).Inc()
 }
 
-// middleware times every request by its route template (c.Path(), e.g.
-// "/factors/:id/delete"), never the raw path, which holds factor ids. It
-// runs inside accessLog, which has already rendered any error, so the
-// status is the one sent.
-func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+// knownMethods are the HTTP methods that get a label of their own; any
+// other (a client can send any token) is "other", so the series stay few.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// ObserveRequest times one answer of the portal. route is the route
+// template (e.g. "/factors/:id/delete") or "unmatched", never a raw path.
+func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
 	if m == nil {
-		return next
+		return
 	}
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		route := c.Path()
-		if route == "" || c.Response().Status == http.StatusNotFound && route == "/*" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(route, c.Request().Method, statusClass(c.Response().Status)).
-			Observe(time.Since(start).Seconds())
-		return nil
+	if !knownMethods[method] {
+		method = "other"
 	}
+	m.requests.WithLabelValues(route, method, statusClass(status)).Observe(d.Seconds())
+}
+
+// Error counts one error page by its class (see the error table in
+// package handlers; the classes are a fixed list).
+func (m *Metrics) Error(class string) {
+	if m == nil {
+		return
+	}
+	m.errors.WithLabelValues(class).Inc()
 }
 
 func statusClass(status int) string {
@@ -110,9 +123,9 @@ func statusClass(status int) string {
 	return strconv.Itoa(status/100) + "xx"
 }
 
-// instrument wraps an upstream transport so every call to Auth0 is timed by
-// endpoint (see upstreamEndpoint) and status.
-func (m *Metrics) instrument(next http.RoundTripper, classify func(*http.Request) string) http.RoundTripper {
+// Instrument wraps an upstream transport so every call to Auth0 is timed by
+// endpoint (see UpstreamEndpoint) and status.
+func (m *Metrics) Instrument(next http.RoundTripper, classify func(*http.Request) string) http.RoundTripper {
 	if m == nil {
 		return next
 	}
@@ -127,7 +140,7 @@ func (m *Metrics) instrument(next http.RoundTripper, classify func(*http.Request
 			status = strconv.Itoa(resp.StatusCode)
 		}
 		m.upstream.WithLabelValues(endpoint, status).Observe(time.Since(start).Seconds())
-		if endpoint == endpointM2MToken {
+		if endpoint == EndpointM2MToken {
 			outcome := "success"
 			if err != nil || resp.StatusCode != http.StatusOK {
 				outcome = "failure"
@@ -142,13 +155,15 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-const endpointM2MToken = "m2m_token"
+// EndpointM2MToken labels the M2M client's token requests, which look like
+// sign-in's code exchange from the path alone.
+const EndpointM2MToken = "m2m_token"
 
-// upstreamEndpoint names an Auth0 call by what it is for. It looks only at
+// UpstreamEndpoint names an Auth0 call by what it is for. It looks only at
 // the method and the path's shape, so no factor id or user id becomes a
-// label value. The M2M client is labelled by its own transport (see
-// NewFromConfig), because its token request looks like the sign-in one.
-func upstreamEndpoint(r *http.Request) string {
+// label value. The M2M client is labelled by its own transport
+// (EndpointM2MToken), because its token request looks like the sign-in one.
+func UpstreamEndpoint(r *http.Request) string {
 	path := r.URL.Path
 	switch {
 	case r.Method == http.MethodGet && path == "/mfa/authenticators":
@@ -165,16 +180,4 @@ func upstreamEndpoint(r *http.Request) string {
 		return "jwks"
 	}
 	return "other"
-}
-
-// WireOption adjusts what NewFromConfig builds.
-type WireOption func(*wireOptions)
-
-type wireOptions struct {
-	metrics *Metrics
-}
-
-// WithMetrics makes the portal record its metrics in m.
-func WithMetrics(m *Metrics) WireOption {
-	return func(o *wireOptions) { o.metrics = m }
 }

@@ -1,4 +1,7 @@
-package main
+// Package check is "mfaportal check", which asks the Auth0 tenant whether
+// the portal's configuration will work before it goes live, and
+// "mfaportal healthcheck", the container's liveness probe.
+package check
 
 import (
 	"context"
@@ -21,6 +24,7 @@ import (
 
 	"mfaportal/config"
 	"mfaportal/mfaapi"
+	"mfaportal/signin"
 )
 
 // errChecksFailed makes "mfaportal check" exit non-zero; the report above
@@ -30,10 +34,10 @@ var errChecksFailed = errors.New("some checks failed: fix what is marked ✗ abo
 // managementScope is what regenerating a recovery code needs.
 const managementScope = "update:users"
 
-// runCheck handles "mfaportal check": it loads the configuration as serve
+// Run handles "mfaportal check": it loads the configuration as serve
 // does, then asks the tenant whether it will work, and says in plain words
 // what to change in the Auth0 dashboard when it will not.
-func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	r := &checkReport{w: stdout}
 	cfg, err := config.Load(args, getenv, os.ReadFile)
 	if errors.Is(err, flag.ErrHelp) {
@@ -45,11 +49,9 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return errChecksFailed
 	}
 	r.pass("configuration is valid (" + cfg.PublicOrigin() + " signing in on " + cfg.Issuer() + ")")
-	ck := checker{cfg: cfg, report: r, client: &http.Client{
-		Timeout: cfg.UpstreamTimeout,
-		// Redirects are answers here (where /authorize sends the browser).
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	// The portal's own client for Auth0, which never follows a redirect:
+	// here redirects are answers (where /authorize sends the browser).
+	ck := checker{cfg: cfg, report: r, client: mfaapi.NewHTTPClient(cfg.UpstreamTimeout)}
 	authorizeURL := ck.discovery(ctx)
 	ck.webClient(ctx)
 	ck.m2mToken(ctx)
@@ -216,7 +218,7 @@ func (ck checker) callback(ctx context.Context, authorizeURL string) {
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {ck.cfg.ClientID}, "redirect_uri": {callback},
-		"scope": {"openid profile read:authenticators remove:authenticators"}, "audience": {ck.cfg.MFAAudience()},
+		"scope": {strings.Join(signin.Scopes, " ")}, "audience": {ck.cfg.MFAAudience()},
 		"state": {randomState()}, "nonce": {randomState()},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
@@ -296,10 +298,10 @@ func randomState() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// runHealthcheck handles "mfaportal healthcheck", for a container's
+// Healthcheck handles "mfaportal healthcheck", for a container's
 // HEALTHCHECK where the distroless image has no shell or curl: it GETs
 // /healthz on the portal's own listener and fails unless the answer is 200.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(args, getenv, os.ReadFile)
 	if err != nil {
 		return err

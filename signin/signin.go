@@ -1,8 +1,13 @@
-package handlers
+// Package signin signs users in at Auth0 with OIDC: the authorization code
+// flow with PKCE, state and nonce, for the /mfa/ audience, and the ID token
+// checks go-oidc leaves to its caller (nonce, azp, auth_time).
+package signin
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,8 +28,13 @@ const clockSkew = time.Minute
 // used only when the token response omits expires_in.
 const defaultMFATokenLifetime = 10 * time.Minute
 
-// OIDCConfig says how to reach the tenant and who we are to it.
-type OIDCConfig struct {
+// Scopes are what the portal asks Auth0 for: who the user is, and what the
+// /mfa/ audience token may do with their authenticators. "mfaportal check"
+// reads the same list.
+var Scopes = []string{oidc.ScopeOpenID, "profile", "email", "read:authenticators", "remove:authenticators"}
+
+// Config says how to reach the tenant and who we are to it.
+type Config struct {
 	Issuer       string // e.g. https://login.example.com/
 	ClientID     string
 	ClientSecret string
@@ -35,8 +45,29 @@ type OIDCConfig struct {
 	Now          func() time.Time
 }
 
-// identity is what a completed sign-in yields.
-type identity struct {
+// Transaction is one sign-in round trip's secrets: the state the callback
+// must echo, the nonce the ID token must carry, the PKCE verifier.
+type Transaction struct {
+	State    string
+	Nonce    string
+	Verifier string
+}
+
+// NewTransaction returns fresh random secrets for one round trip.
+func NewTransaction() Transaction {
+	return Transaction{State: randomToken(32), Nonce: randomToken(32), Verifier: oauth2.GenerateVerifier()}
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("signin: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Identity is what a completed sign-in yields.
+type Identity struct {
 	Sub         string
 	Name        string
 	AccessToken string
@@ -44,41 +75,41 @@ type identity struct {
 	AuthTime    time.Time
 }
 
-// authRequest carries what the user asked for on the way to Universal Login.
-type authRequest struct {
+// AuthRequest carries what the user asked for on the way to Universal Login.
+type AuthRequest struct {
 	LoginHint string
 	UILocales string
 }
 
-// OIDC signs users in at Auth0 with the authorization code flow, PKCE, state
+// Client signs users in at Auth0 with the authorization code flow, PKCE, state
 // and nonce. Discovery happens on first use rather than at start, so the
 // portal can start (and say it is not ready) while Auth0 is unreachable.
-type OIDC struct {
-	cfg OIDCConfig
+type Client struct {
+	cfg Config
 
 	mu       sync.Mutex
 	verifier *oidc.IDTokenVerifier
 	oauth    *oauth2.Config
 }
 
-// NewOIDC returns a sign-in flow for cfg; nothing is fetched yet.
-func NewOIDC(cfg OIDCConfig) *OIDC {
+// New returns a sign-in client for cfg; nothing is fetched yet.
+func New(cfg Config) *Client {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &OIDC{cfg: cfg}
+	return &Client{cfg: cfg}
 }
 
 // Ready loads the issuer's discovery document if it is not loaded yet.
-func (o *OIDC) Ready(ctx context.Context) error {
+func (o *Client) Ready(ctx context.Context) error {
 	_, _, err := o.load(ctx)
 	return err
 }
 
-func (o *OIDC) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+func (o *Client) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.oauth != nil {
@@ -87,7 +118,7 @@ func (o *OIDC) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier,
 	ctx = oidc.ClientContext(ctx, o.cfg.HTTPClient)
 	provider, err := oidc.NewProvider(ctx, o.cfg.Issuer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: discovery: %v", errSignInUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
 	}
 	o.verifier = provider.VerifierContext(ctx, &oidc.Config{
 		ClientID: o.cfg.ClientID,
@@ -101,14 +132,14 @@ func (o *OIDC) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier,
 		ClientSecret: o.cfg.ClientSecret,
 		RedirectURL:  o.cfg.RedirectURL,
 		Endpoint:     provider.Endpoint(),
-		Scopes:       []string{oidc.ScopeOpenID, "profile", "email", "read:authenticators", "remove:authenticators"},
+		Scopes:       Scopes,
 	}
 	o.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
 	return o.oauth, o.verifier, nil
 }
 
 // AuthCodeURL returns where to send the browser to sign in for tx.
-func (o *OIDC) AuthCodeURL(ctx context.Context, tx *loginTx, req authRequest) (string, error) {
+func (o *Client) AuthCodeURL(ctx context.Context, tx Transaction, req AuthRequest) (string, error) {
 	oc, _, err := o.load(ctx)
 	if err != nil {
 		return "", err
@@ -130,7 +161,7 @@ func (o *OIDC) AuthCodeURL(ctx context.Context, tx *loginTx, req authRequest) (s
 
 // Exchange redeems the code and verifies the ID token, including the checks
 // go-oidc leaves to its caller: nonce, azp and auth_time.
-func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identity, error) {
+func (o *Client) Exchange(ctx context.Context, code string, tx Transaction) (*Identity, error) {
 	oc, verifier, err := o.load(ctx)
 	if err != nil {
 		return nil, err
@@ -143,22 +174,22 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 			// An outage or a rate limit at Auth0 is not a bad sign-in: say
 			// "try again later", and let monitoring see it as an upstream error.
 			if re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests) {
-				return nil, fmt.Errorf("%w: token endpoint answered %d", errSignInUnavailable, re.Response.StatusCode)
+				return nil, fmt.Errorf("%w: token endpoint answered %d", ErrUnavailable, re.Response.StatusCode)
 			}
-			return nil, fmt.Errorf("%w: token endpoint said %q", errSignInRejected, re.ErrorCode)
+			return nil, fmt.Errorf("%w: token endpoint said %q", ErrRejected, re.ErrorCode)
 		}
-		return nil, fmt.Errorf("%w: token exchange: %w", errSignInUnavailable, err)
+		return nil, fmt.Errorf("%w: token exchange: %w", ErrUnavailable, err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
-		return nil, fmt.Errorf("%w: no id_token in the token response", errSignInRejected)
+		return nil, fmt.Errorf("%w: no id_token in the token response", ErrRejected)
 	}
 	idt, err := verifier.Verify(ctx, rawID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: id token: %v", errSignInRejected, err)
+		return nil, fmt.Errorf("%w: id token: %v", ErrRejected, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(tx.Nonce)) != 1 || tx.Nonce == "" {
-		return nil, fmt.Errorf("%w: nonce mismatch", errSignInRejected)
+		return nil, fmt.Errorf("%w: nonce mismatch", ErrRejected)
 	}
 	var claims struct {
 		AZP      string `json:"azp"`
@@ -168,7 +199,7 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 		Email    string `json:"email"`
 	}
 	if err := idt.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("%w: id token claims: %v", errSignInRejected, err)
+		return nil, fmt.Errorf("%w: id token claims: %v", ErrRejected, err)
 	}
 	if err := o.checkAZP(idt.Audience, claims.AZP); err != nil {
 		return nil, err
@@ -178,7 +209,7 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 		return nil, err
 	}
 	if tok.AccessToken == "" {
-		return nil, fmt.Errorf("%w: no access token", errSignInRejected)
+		return nil, fmt.Errorf("%w: no access token", ErrRejected)
 	}
 	// Expiry from expires_in on our own clock (oauth2 stamps tok.Expiry with
 	// the wall clock, which a test clock or a skewed host would disagree with).
@@ -191,7 +222,7 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 	if name == "" {
 		name = claims.Nickname
 	}
-	return &identity{
+	return &Identity{
 		Sub:         idt.Subject,
 		Name:        name,
 		AccessToken: tok.AccessToken,
@@ -202,47 +233,47 @@ func (o *OIDC) Exchange(ctx context.Context, code string, tx *loginTx) (*identit
 
 // checkAZP applies OIDC Core 3.1.3.7 (8)-(9): with several audiences the
 // authorized party must be present and be us; when present it must be us.
-func (o *OIDC) checkAZP(aud []string, azp string) error {
+func (o *Client) checkAZP(aud []string, azp string) error {
 	if len(aud) > 1 && azp == "" {
-		return fmt.Errorf("%w: several audiences and no azp", errSignInRejected)
+		return fmt.Errorf("%w: several audiences and no azp", ErrRejected)
 	}
 	if azp != "" && azp != o.cfg.ClientID {
-		return fmt.Errorf("%w: azp is another client", errSignInRejected)
+		return fmt.Errorf("%w: azp is another client", ErrRejected)
 	}
 	if !slices.Contains(aud, o.cfg.ClientID) {
-		return fmt.Errorf("%w: aud does not name us", errSignInRejected)
+		return fmt.Errorf("%w: aud does not name us", ErrRejected)
 	}
 	return nil
 }
 
 // checkAuthTime requires auth_time (we always send max_age) and that the
 // authentication is no older than max_age and not in the future.
-func (o *OIDC) checkAuthTime(authTime int64) (time.Time, error) {
+func (o *Client) checkAuthTime(authTime int64) (time.Time, error) {
 	if authTime <= 0 {
-		return time.Time{}, fmt.Errorf("%w: no auth_time", errSignInRejected)
+		return time.Time{}, fmt.Errorf("%w: no auth_time", ErrRejected)
 	}
 	at := time.Unix(authTime, 0)
 	now := o.cfg.Now()
 	if at.After(now.Add(clockSkew)) {
-		return time.Time{}, fmt.Errorf("%w: auth_time in the future", errSignInRejected)
+		return time.Time{}, fmt.Errorf("%w: auth_time in the future", ErrRejected)
 	}
 	if now.Sub(at) > o.cfg.MaxAuthAge+clockSkew {
-		return time.Time{}, fmt.Errorf("%w: authentication older than max_age", errSignInRejected)
+		return time.Time{}, fmt.Errorf("%w: authentication older than max_age", ErrRejected)
 	}
 	return at, nil
 }
 
 // LogoutURL is Auth0's logout endpoint, which ends the Auth0 session too and
 // sends the browser back to returnTo (which must be an allowed logout URL).
-func (o *OIDC) LogoutURL(returnTo string) string {
+func (o *Client) LogoutURL(returnTo string) string {
 	q := url.Values{"client_id": {o.cfg.ClientID}, "returnTo": {returnTo}}
 	return o.cfg.Issuer + "v2/logout?" + q.Encode()
 }
 
 var (
-	// errSignInRejected: Auth0 or the token failed a check; the user should
+	// ErrRejected: Auth0 or the token failed a check; the user should
 	// simply try again, and we log why.
-	errSignInRejected = errors.New("handlers: sign-in rejected")
-	// errSignInUnavailable: we could not reach Auth0.
-	errSignInUnavailable = errors.New("handlers: sign-in unavailable")
+	ErrRejected = errors.New("signin: rejected")
+	// ErrUnavailable: we could not reach Auth0.
+	ErrUnavailable = errors.New("signin: unavailable")
 )

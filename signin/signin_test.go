@@ -1,4 +1,4 @@
-package handlers
+package signin
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 
 // signInAtEmulator runs Universal Login on an emulated tenant for tx and
 // returns the authorization code.
-func signInAtEmulator(t *testing.T, o *OIDC, tx *loginTx) string {
+func signInAtEmulator(t *testing.T, o *Client, tx Transaction) string {
 	t.Helper()
-	to, err := o.AuthCodeURL(t.Context(), tx, authRequest{})
+	to, err := o.AuthCodeURL(t.Context(), tx, AuthRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func signInAtEmulator(t *testing.T, o *OIDC, tx *loginTx) string {
 	return back.Query().Get("code")
 }
 
-func newEmulatedOIDC(t *testing.T, now func() time.Time) (*OIDC, *auth0emu.Tenant) {
+func newEmulatedOIDC(t *testing.T, now func() time.Time) (*Client, *auth0emu.Tenant) {
 	t.Helper()
 	var tenant *auth0emu.Tenant
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tenant.ServeHTTP(w, r) }))
@@ -45,16 +45,14 @@ func newEmulatedOIDC(t *testing.T, now func() time.Time) (*OIDC, *auth0emu.Tenan
 		t.Fatal(err)
 	}
 	tenant.AddRedirectURI("http://127.0.0.1:1/callback")
-	return NewOIDC(OIDCConfig{
+	return New(Config{
 		Issuer: tenant.Issuer(), ClientID: tenant.WebClient().ID, ClientSecret: tenant.WebClient().Secret,
 		RedirectURL: "http://127.0.0.1:1/callback", MFAAudience: tenant.MFAAudience(),
 		MaxAuthAge: time.Hour, Now: now,
 	}), tenant
 }
 
-func newTx() *loginTx {
-	return &loginTx{State: randomToken(32), Nonce: randomToken(32), Verifier: oauth2.GenerateVerifier(), ReturnPath: "/factors", Created: time.Now()}
-}
+func newTx() Transaction { return NewTransaction() }
 
 func TestExchange(t *testing.T) {
 	o, _ := newEmulatedOIDC(t, time.Now)
@@ -71,19 +69,19 @@ func TestExchange(t *testing.T) {
 func TestExchangeRefuses(t *testing.T) {
 	tests := []struct {
 		name   string
-		mangle func(tx *loginTx) *loginTx
+		mangle func(tx Transaction) Transaction
 	}{
-		{"another nonce", func(tx *loginTx) *loginTx { c := *tx; c.Nonce = randomToken(32); return &c }},
-		{"an empty nonce", func(tx *loginTx) *loginTx { c := *tx; c.Nonce = ""; return &c }},
-		{"another PKCE verifier", func(tx *loginTx) *loginTx { c := *tx; c.Verifier = oauth2.GenerateVerifier(); return &c }},
+		{"another nonce", func(tx Transaction) Transaction { tx.Nonce = randomToken(32); return tx }},
+		{"an empty nonce", func(tx Transaction) Transaction { tx.Nonce = ""; return tx }},
+		{"another PKCE verifier", func(tx Transaction) Transaction { tx.Verifier = oauth2.GenerateVerifier(); return tx }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o, _ := newEmulatedOIDC(t, time.Now)
 			tx := newTx()
 			code := signInAtEmulator(t, o, tx)
-			if _, err := o.Exchange(t.Context(), code, tt.mangle(tx)); !errors.Is(err, errSignInRejected) {
-				t.Errorf("err = %v, want errSignInRejected", err)
+			if _, err := o.Exchange(t.Context(), code, tt.mangle(tx)); !errors.Is(err, ErrRejected) {
+				t.Errorf("err = %v, want ErrRejected", err)
 			}
 		})
 	}
@@ -94,8 +92,8 @@ func TestExchangeRefuses(t *testing.T) {
 		if _, err := o.Exchange(t.Context(), code, tx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.Exchange(t.Context(), code, tx); !errors.Is(err, errSignInRejected) {
-			t.Errorf("second use: err = %v, want errSignInRejected", err)
+		if _, err := o.Exchange(t.Context(), code, tx); !errors.Is(err, ErrRejected) {
+			t.Errorf("second use: err = %v, want ErrRejected", err)
 		}
 	})
 	t.Run("an expired ID token", func(t *testing.T) {
@@ -113,7 +111,7 @@ func TestExchangeRefuses(t *testing.T) {
 }
 
 func TestCheckAZP(t *testing.T) {
-	o := NewOIDC(OIDCConfig{ClientID: "us"})
+	o := New(Config{ClientID: "us"})
 	tests := []struct {
 		aud  []string
 		azp  string
@@ -136,7 +134,7 @@ func TestCheckAZP(t *testing.T) {
 
 func TestCheckAuthTime(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	o := NewOIDC(OIDCConfig{MaxAuthAge: time.Hour, Now: func() time.Time { return now }})
+	o := New(Config{MaxAuthAge: time.Hour, Now: func() time.Time { return now }})
 	tests := []struct {
 		name string
 		at   int64
@@ -158,7 +156,7 @@ func TestCheckAuthTime(t *testing.T) {
 func TestAuthCodeURL(t *testing.T) {
 	o, tenant := newEmulatedOIDC(t, time.Now)
 	tx := newTx()
-	to, err := o.AuthCodeURL(context.Background(), tx, authRequest{LoginHint: "bob@example.com", UILocales: "fr"})
+	to, err := o.AuthCodeURL(context.Background(), tx, AuthRequest{LoginHint: "bob@example.com", UILocales: "fr"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package check
 
 import (
 	"bytes"
@@ -83,7 +83,7 @@ func TestCheck(t *testing.T) {
 				env[k] = v
 			}
 			var out bytes.Buffer
-			err := run(context.Background(), []string{"check"}, func(k string) string { return env[k] }, &out)
+			err := Run(context.Background(), nil, func(k string) string { return env[k] }, &out)
 			t.Log("\n" + out.String())
 			if tt.wantOK != (err == nil) {
 				t.Errorf("run check: err = %v, want ok=%v\n%s", err, tt.wantOK, out.String())

@@ -1,6 +1,4 @@
-//go:build !noemulator
-
-package main
+package dev
 
 import (
 	"html/template"

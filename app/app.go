@@ -1,0 +1,109 @@
+// Package app wires the portal from its configuration: one HTTP client for
+// every call to Auth0, the sign-in client, the MFA and Management API
+// clients, the state store (memory or Redis) with the sessions and limits
+// on it, and the handlers. "serve", "dev", the end-to-end tests and the
+// benchmark all start the portal through New.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"mfaportal/config"
+	"mfaportal/handlers"
+	"mfaportal/i18n"
+	"mfaportal/kvstore"
+	"mfaportal/metrics"
+	"mfaportal/mfaapi"
+	"mfaportal/ratelimit"
+	"mfaportal/session"
+	"mfaportal/signin"
+	"mfaportal/static"
+)
+
+// Options are what New takes besides the configuration.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Tests share theirs with the
+	// emulated tenant to expire tokens without waiting.
+	Now func() time.Time
+	// Metrics records the portal's metrics; nil records nothing.
+	Metrics *metrics.Metrics
+}
+
+// New returns the portal's HTTP handler for cfg. The M2M token source is
+// built here, once per process, so every Management API call shares one
+// cached token. ctx bounds background work (the token source's refreshes):
+// the life of the process.
+func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	upstream := mfaapi.NewHTTPClient(cfg.UpstreamTimeout)
+	// The M2M token source gets its own copy of the client so its token
+	// requests are counted as such, apart from sign-in's code exchange.
+	m2mClient := *upstream
+	m2mClient.Transport = o.Metrics.Instrument(upstream.Transport, func(*http.Request) string { return metrics.EndpointM2MToken })
+	upstream.Transport = o.Metrics.Instrument(upstream.Transport, metrics.UpstreamEndpoint)
+
+	mfa, err := mfaapi.New(cfg.TenantURL(), mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(o.Logger))
+	if err != nil {
+		return nil, err
+	}
+	tokens := mfaapi.NewM2MTokenSource(context.WithoutCancel(ctx), cfg.TokenURL(), cfg.M2MClientID, cfg.M2MClientSecret, cfg.ManagementAudience(), &m2mClient)
+	mgmt, err := mfaapi.NewManagement(cfg.TenantURL(), tokens, mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(o.Logger))
+	if err != nil {
+		return nil, err
+	}
+	signIn := signin.New(signin.Config{
+		Issuer:       cfg.Issuer(),
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		RedirectURL:  cfg.RedirectURL(),
+		MFAAudience:  cfg.MFAAudience(),
+		MaxAuthAge:   cfg.MaxAuthAge,
+		HTTPClient:   upstream,
+		Now:          o.Now,
+	})
+
+	// Without Redis, one process: sessions in sealed cookies, the rest in
+	// memory. With Redis, replicas: sessions as records there, so signing
+	// out ends a session on every replica.
+	var kv kvstore.Store = kvstore.NewMemory(o.Now, 0)
+	checks := []handlers.ReadinessCheck{{Name: "issuer discovery", Check: signIn.Ready}}
+	if cfg.RedisURL != "" {
+		rdb, err := kvstore.Dial(cfg.RedisURL, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		kv = kvstore.NewRedis(rdb)
+		checks = append(checks, handlers.ReadinessCheck{Name: "redis", Check: kv.Ping})
+	}
+	sessions, err := session.New(session.Options{Keys: cfg.SessionKeys, KV: kv, Records: cfg.RedisURL != "", Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	return handlers.New(handlers.Deps{
+		SignIn:          signIn,
+		Factors:         mfa,
+		Recovery:        mgmt,
+		Sessions:        sessions,
+		Limits:          ratelimit.New(kv),
+		PublicURL:       cfg.PublicOrigin(),
+		Issuer:          cfg.Issuer(),
+		FrameAncestors:  cfg.FrameAncestors,
+		UpstreamTimeout: cfg.UpstreamTimeout,
+		Logger:          o.Logger,
+		Now:             o.Now,
+		AssetVersion:    static.Version(),
+		Catalog:         i18n.New(),
+		Metrics:         o.Metrics,
+		ReadinessChecks: checks,
+		TrustedProxies:  cfg.TrustedProxies,
+	})
+}

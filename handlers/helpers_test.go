@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"mfaportal/kvstore"
+	"mfaportal/ratelimit"
+	"mfaportal/session"
+	"mfaportal/signin"
+)
+
+const testIssuer = "https://tenant.example.com/"
+
+// testDeps is what the handler tests wire: fakes upstream, the real
+// session store and limits on a memory store, on the clock now.
+func testDeps(t testing.TB, now func() time.Time, logs *bytes.Buffer) (Deps, *session.Store) {
+	t.Helper()
+	kv := kvstore.NewMemory(now, 0)
+	store, err := session.New(session.Options{Keys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)}, KV: kv, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if logs != nil {
+		logger = slog.New(slog.NewJSONHandler(logs, nil))
+	}
+	return Deps{
+		SignIn:    signin.New(signin.Config{Issuer: testIssuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: now}),
+		Factors:   benchFactorList{auths: benchAuthenticators},
+		Recovery:  benchNoRecovery{},
+		Sessions:  store,
+		Limits:    ratelimit.New(kv),
+		PublicURL: "https://mfa.example.com",
+		Issuer:    testIssuer,
+		Logger:    logger,
+		Now:       now,
+	}, store
+}
+
+// signedIn is a signed-in session cookie of purpose p, as /callback (or the
+// handoff, for Embed) writes it, with an access token the size of Auth0's.
+func signedIn(t testing.TB, store *session.Store, now time.Time, p session.Purpose) *http.Cookie {
+	t.Helper()
+	sess, err := store.Start(httptest.NewRequest(http.MethodGet, "/callback", nil), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Sub, sess.Name, sess.AccessToken = "auth0|64a1f0c2e4b0a1b2c3d4e5f6", "Alice Example", strings.Repeat("x", 1000)
+	sess.TokenExpiry, sess.AuthTime = now.Add(10*time.Minute), now
+	rec := httptest.NewRecorder()
+	if err := store.Save(rec, httptest.NewRequest(http.MethodGet, "/callback", nil), sess); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge > 0 {
+			return c
+		}
+	}
+	t.Fatal("no session cookie was written")
+	return nil
+}
