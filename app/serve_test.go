@@ -62,4 +62,3 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 		t.Error("the listener still accepts requests after shutdown")
 	}
 }
-

@@ -11,8 +11,8 @@ import (
 	"os"
 	"time"
 
-	"mfaportal/auth0emu"
 	"mfaportal/app"
+	"mfaportal/auth0emu"
 	"mfaportal/emulated"
 )
 

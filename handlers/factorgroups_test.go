@@ -22,7 +22,7 @@ func TestGroupFactors(t *testing.T) {
 	}{
 		{
 			name: "recorded Auth0 list: inactive entries hidden",
-			// From shared/auth0-reference/recordings/TestMFAListAuthenticators.yaml.
+			// From testdata/auth0-reference/recordings/TestMFAListAuthenticators.yaml.
 			in: []mfaapi.Authenticator{
 				{ID: "sms|dev_klnv5yshzzoosSUm", AuthenticatorType: "oob", OOBChannel: "sms", Name: "XXXXXXXXX9167"},
 				{ID: "recovery-code|dev_i1kgKoFSZLbPt6G1", AuthenticatorType: "recovery-code"},

@@ -21,8 +21,14 @@ const testIssuer = "https://tenant.example.com/"
 // session store and limits on a memory store, on the clock now.
 func testDeps(t testing.TB, now func() time.Time, logs *bytes.Buffer) (Deps, *session.Store) {
 	t.Helper()
-	kv := kvstore.NewMemory(now, 0)
-	store, err := session.New(session.Options{Keys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)}, KV: kv, Now: now})
+	return testDepsOn(t, now, logs, kvstore.NewMemory(now, 0), false)
+}
+
+// testDepsOn is testDeps with the state in kv, sessions as records there
+// when records is set (as with Redis).
+func testDepsOn(t testing.TB, now func() time.Time, logs *bytes.Buffer, kv kvstore.Store, records bool) (Deps, *session.Store) {
+	t.Helper()
+	store, err := session.New(session.Options{Keys: [][]byte{bytes.Repeat([]byte{0x5a}, 32)}, KV: kv, Records: records, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // recordingsDir holds go-vcr cassettes recorded against a real Auth0 tenant.
-const recordingsDir = "../../shared/auth0-reference/recordings"
+const recordingsDir = "../testdata/auth0-reference/recordings"
 
 // cassette is the part of the go-vcr v2 format the tests need.
 type cassette struct {

@@ -1,0 +1,317 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"mfaportal/internal/redistest"
+	"mfaportal/kvstore"
+	"mfaportal/session"
+	"mfaportal/signin"
+)
+
+// The findings of the session review, each through the real router, in
+// every way the portal keeps sessions: sealed cookies with memory state,
+// records in memory, records in a real Redis.
+
+// stateBackend is one way of keeping the server-side state.
+type stateBackend struct {
+	name    string
+	records bool
+	// fresh is the state a portal process starts with; restart is what a
+	// restarted process finds (memory: nothing; Redis: the same).
+	fresh   func(now func() time.Time) kvstore.Store
+	restart func(old kvstore.Store, now func() time.Time) kvstore.Store
+}
+
+func stateBackends(t *testing.T) []stateBackend {
+	memory := func(now func() time.Time) kvstore.Store { return kvstore.NewMemory(now, 0) }
+	gone := func(_ kvstore.Store, now func() time.Time) kvstore.Store { return kvstore.NewMemory(now, 0) }
+	var srv *redistest.Server
+	return []stateBackend{
+		{name: "cookie", fresh: memory, restart: gone},
+		{name: "memory", records: true, fresh: memory, restart: gone},
+		{name: "redis", records: true,
+			fresh: func(func() time.Time) kvstore.Store {
+				if srv == nil {
+					srv = redistest.Start(t, "")
+				}
+				srv.Client.FlushAll(context.Background())
+				return kvstore.NewRedis(srv.Client)
+			},
+			restart: func(old kvstore.Store, _ func() time.Time) kvstore.Store { return old },
+		},
+	}
+}
+
+// countingRecovery counts regenerations reaching "Auth0".
+type countingRecovery struct{ calls atomic.Int32 }
+
+func (r *countingRecovery) RegenerateRecoveryCode(context.Context, string) (string, error) {
+	n := r.calls.Add(1)
+	time.Sleep(5 * time.Millisecond) // let concurrent requests overlap
+	return strings.Repeat("ABCD", 5) + string(rune('A'+n)) + "XYZ", nil
+}
+
+// fakeSignIn completes every sign-in as name, counting code exchanges.
+type fakeSignIn struct {
+	name      string
+	now       func() time.Time
+	exchanges atomic.Int32
+}
+
+func (f *fakeSignIn) AuthCodeURL(_ context.Context, tx signin.Transaction, _ signin.AuthRequest) (string, error) {
+	return testIssuer + "authorize?state=" + url.QueryEscape(tx.State), nil
+}
+
+func (f *fakeSignIn) Exchange(context.Context, string, signin.Transaction) (*signin.Identity, error) {
+	f.exchanges.Add(1)
+	return &signin.Identity{Sub: "auth0|alice", Name: f.name, AccessToken: strings.Repeat("t", 1000),
+		TokenExpiry: f.now().Add(10 * time.Minute), AuthTime: f.now()}, nil
+}
+
+func (f *fakeSignIn) LogoutURL(returnTo string) string { return testIssuer + "v2/logout" }
+
+// rig is the router over one state backend, as one browser sees it.
+type rig struct {
+	t        *testing.T
+	b        stateBackend
+	now      time.Time
+	kv       kvstore.Store
+	store    *session.Store
+	recovery *countingRecovery
+	signIn   *fakeSignIn
+	handler  http.Handler
+}
+
+func newRig(t *testing.T, b stateBackend, kv kvstore.Store, name string) *rig {
+	t.Helper()
+	r := &rig{t: t, b: b, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), kv: kv, recovery: &countingRecovery{}}
+	clock := func() time.Time { return r.now }
+	if r.kv == nil {
+		r.kv = b.fresh(clock)
+	}
+	r.signIn = &fakeSignIn{name: name, now: clock}
+	deps, store := testDepsOn(t, clock, nil, r.kv, b.records)
+	deps.SignIn, deps.Recovery, deps.FrameAncestors = r.signIn, r.recovery, []string{"https://account.example.com"}
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.store, r.handler = store, h
+	return r
+}
+
+// restarted is this portal after a restart with the same keys.
+func (r *rig) restarted() *rig {
+	return newRig(r.t, r.b, r.b.restart(r.kv, func() time.Time { return r.now }), r.signIn.name)
+}
+
+func (r *rig) send(method, target string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	body := ""
+	if form != nil {
+		body = form.Encode()
+	}
+	req := httptest.NewRequest(method, "https://mfa.example.com"+target, strings.NewReader(body))
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		if c != nil {
+			req.AddCookie(c)
+		}
+	}
+	rec := httptest.NewRecorder()
+	r.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// cookieOf is the named cookie the answer set, nil when none (or deleted).
+func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name && c.MaxAge >= 0 {
+			return c
+		}
+	}
+	return nil
+}
+
+// signInThroughCallback runs /login and /callback and returns the session
+// cookie, failing unless the callback redirects to the return path.
+func (r *rig) signInThroughCallback(returnPath string) *http.Cookie {
+	r.t.Helper()
+	login := r.send(http.MethodGet, "/login?return="+url.QueryEscape(returnPath), nil)
+	loc, _ := url.Parse(login.Header().Get("Location"))
+	tx := cookieOf(login, session.CookieLogin)
+	if login.Code != http.StatusFound || tx == nil {
+		r.t.Fatalf("/login: %d, login cookie %v", login.Code, tx)
+	}
+	cb := r.send(http.MethodGet, "/callback?code=c0de&state="+url.QueryEscape(loc.Query().Get("state")), nil, tx)
+	sess := cookieOf(cb, session.CookieTopLevel)
+	if cb.Code != http.StatusSeeOther || cb.Header().Get("Location") != returnPath || sess == nil {
+		r.t.Fatalf("/callback: %d to %q (session cookie %v):\n%.600s", cb.Code, cb.Header().Get("Location"), sess, cb.Body.String())
+	}
+	return sess
+}
+
+func formOf(t *testing.T, rec *httptest.ResponseRecorder) url.Values {
+	t.Helper()
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(rec.Body.String(), -1) {
+		form.Set(m[1], m[2])
+	}
+	if form.Get("csrf_token") == "" {
+		t.Fatalf("no form tokens on the page (status %d)", rec.Code)
+	}
+	return form
+}
+
+func TestSessionFindings(t *testing.T) {
+	for _, b := range stateBackends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Run("ten concurrent regeneration POSTs: one regeneration upstream", func(t *testing.T) {
+				r := newRig(t, b, nil, "Alice")
+				sess := r.signInThroughCallback("/recovery-code")
+				form := formOf(t, r.send(http.MethodGet, "/recovery-code", nil, sess))
+				statuses := make([]int, 10)
+				var wg sync.WaitGroup
+				for i := range statuses {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						statuses[i] = r.send(http.MethodPost, "/recovery-code", form, sess).Code
+					}()
+				}
+				wg.Wait()
+				if n := r.recovery.calls.Load(); n != 1 {
+					t.Errorf("%d regenerations upstream, want exactly 1 (statuses %v)", n, statuses)
+				}
+				ok := 0
+				for _, s := range statuses {
+					if s == http.StatusOK {
+						ok++
+					} else if s != http.StatusConflict && s != http.StatusTooManyRequests {
+						t.Errorf("status %d for a repeated form, want 409 (or 429)", s)
+					}
+				}
+				if ok != 1 {
+					t.Errorf("%d answers showed a new code, want 1: %v", ok, statuses)
+				}
+				// The old cookie and nonce replayed, now and after a restart.
+				// (409 form used, or 429 when the replay also meets the
+				// per-user limit first; either way nothing reaches Auth0.)
+				if rec := r.send(http.MethodPost, "/recovery-code", form, sess); rec.Code != http.StatusConflict && rec.Code != http.StatusTooManyRequests {
+					t.Errorf("replayed form: %d, want 409 or 429", rec.Code)
+				}
+				if rec := r.restarted().send(http.MethodPost, "/recovery-code", form, sess); rec.Code == http.StatusOK {
+					t.Errorf("replayed form after a restart: %d", rec.Code)
+				}
+				if n := r.recovery.calls.Load(); n != 1 {
+					t.Errorf("replays reached Auth0: %d regenerations", n)
+				}
+			})
+
+			t.Run("embed and top-level sessions are not interchangeable", func(t *testing.T) {
+				r := newRig(t, b, nil, "Alice")
+				top := r.signInThroughCallback("/factors")
+				embed := signedIn(t, r.store, r.now, session.Embed)
+				asTop := &http.Cookie{Name: session.CookieTopLevel, Value: embed.Value}
+				if rec := r.send(http.MethodGet, "/factors", nil, asTop); rec.Code != http.StatusFound {
+					t.Errorf("embed session as the top-level cookie: %d, want 302 to sign-in", rec.Code)
+				}
+				asEmbed := &http.Cookie{Name: session.CookieEmbed, Value: top.Value}
+				if rec := r.send(http.MethodGet, "/embed/factors", nil, asEmbed); rec.Code != http.StatusFound ||
+					!strings.HasPrefix(rec.Header().Get("Location"), "/embed/login") {
+					t.Errorf("top-level session as the embed cookie: %d %s, want 302 to /embed/login", rec.Code, rec.Header().Get("Location"))
+				}
+			})
+
+			t.Run("top-level sign-out ends the frame's session handed off from it", func(t *testing.T) {
+				r := newRig(t, b, nil, "Alice")
+				top := r.signInThroughCallback("/factors")
+				pre := r.send(http.MethodPost, "/embed/pre-session", url.Values{})
+				preCookie := cookieOf(pre, session.CookiePreSession)
+				var answer struct{ Pre string }
+				if err := json.Unmarshal(pre.Body.Bytes(), &answer); err != nil || preCookie == nil {
+					t.Fatalf("pre-session: %d %s", pre.Code, pre.Body.String())
+				}
+				binding := answer.Pre
+				done := r.send(http.MethodGet, popupDonePath+"?pre="+binding, nil, top)
+				code := handoffCodeAttr.FindStringSubmatch(done.Body.String())
+				if code == nil {
+					t.Fatalf("popup-done: %d, no code", done.Code)
+				}
+				ho := r.send(http.MethodPost, "/embed/handoff", url.Values{"code": {code[1]}}, preCookie)
+				embed := cookieOf(ho, session.CookieEmbed)
+				if ho.Code != http.StatusNoContent || embed == nil {
+					t.Fatalf("handoff: %d", ho.Code)
+				}
+				if rec := r.send(http.MethodGet, "/embed/factors", nil, embed); rec.Code != http.StatusOK {
+					t.Fatalf("/embed/factors before sign-out: %d", rec.Code)
+				}
+				list := r.send(http.MethodGet, "/factors", nil, top)
+				if out := r.send(http.MethodPost, "/logout", url.Values{"csrf_token": {formOf(t, list).Get("csrf_token")}}, top); out.Code != http.StatusSeeOther {
+					t.Fatalf("logout: %d", out.Code)
+				}
+				if rec := r.send(http.MethodGet, "/embed/factors", nil, embed); rec.Code != http.StatusFound {
+					t.Errorf("/embed/factors with the frame's session after top-level sign-out: %d, want 302 to /embed/login", rec.Code)
+				}
+			})
+
+			t.Run("a signed-out cookie stays dead after a restart with the same keys", func(t *testing.T) {
+				r := newRig(t, b, nil, "Alice")
+				top := r.signInThroughCallback("/factors")
+				list := r.send(http.MethodGet, "/factors", nil, top)
+				r.send(http.MethodPost, "/logout", url.Values{"csrf_token": {formOf(t, list).Get("csrf_token")}}, top)
+				if rec := r.restarted().send(http.MethodGet, "/factors", nil, top); rec.Code != http.StatusFound {
+					t.Errorf("the signed-out cookie after a restart: %d, want 302 to sign-in", rec.Code)
+				}
+			})
+
+			t.Run("the login round trip is spent by a failed callback", func(t *testing.T) {
+				r := newRig(t, b, nil, "Alice")
+				login := r.send(http.MethodGet, "/login", nil)
+				tx := cookieOf(login, session.CookieLogin)
+				loc, _ := url.Parse(login.Header().Get("Location"))
+				if rec := r.send(http.MethodGet, "/callback?code=c0de&state=wrong", nil, tx); rec.Code != http.StatusBadRequest {
+					t.Fatalf("callback with a wrong state: %d, want 400", rec.Code)
+				}
+				rec := r.send(http.MethodGet, "/callback?code=c0de&state="+url.QueryEscape(loc.Query().Get("state")), nil, tx)
+				if rec.Code != http.StatusBadRequest || cookieOf(rec, session.CookieTopLevel) != nil || r.signIn.exchanges.Load() != 0 {
+					t.Errorf("the same login cookie again: %d, %d exchanges; want 400 and no sign-in", rec.Code, r.signIn.exchanges.Load())
+				}
+			})
+
+			for _, n := range []int{212, 216, 220, 222, 400} {
+				name := strings.Repeat("<", n)
+				t.Run(fmt.Sprintf("a display name of %d '<' signs in and removes", n), func(t *testing.T) {
+					r := newRig(t, b, nil, name)
+					sess := r.signInThroughCallback("/factors")
+					confirm := r.send(http.MethodGet, "/factors/sms%7Cdev_klnv5yshzzoosSUm/delete", nil, sess)
+					rec := r.send(http.MethodPost, "/factors/sms%7Cdev_klnv5yshzzoosSUm/delete", formOf(t, confirm), sess)
+					if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
+						t.Fatalf("removal: %d to %q, want 303 to /factors", rec.Code, rec.Header().Get("Location"))
+					}
+					if c := cookieOf(rec, session.CookieTopLevel); c == nil || len(c.String()) >= 4096 {
+						t.Fatalf("the session cookie after the removal: %v", c)
+					}
+					page := r.send(http.MethodGet, "/factors", nil, cookieOf(rec, session.CookieTopLevel))
+					if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "&lt;&lt;&lt;") || strings.Contains(page.Body.String(), "<<<") {
+						t.Errorf("the list after removal: %d, want the name shown escaped", page.Code)
+					}
+				})
+			}
+		})
+	}
+}
+
