@@ -314,4 +314,3 @@ func TestSessionFindings(t *testing.T) {
 		})
 	}
 }
-
