@@ -15,93 +15,12 @@ import (
 	"mfaportal/views"
 )
 
-const (
-	ctxEmbed = "mfaportal.embed"
-
-	popupDonePath = "/embed/popup-done"
-	// defaultEmbedReturnPath is where a framed sign-in lands when the frame
-	// did not start from another page.
-	defaultEmbedReturnPath = "/embed/factors"
-)
-
-// embedFramed makes a response frameable by the configured origins only
-// (csp names them) and marks the request as an iframe page (header-less
-// layout, links to the embed twins). Every other page keeps
-// frame-ancestors 'none' and X-Frame-Options DENY.
-func (p *portal) embedFramed(csp string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			h := c.Response().Header()
-			h.Set("Content-Security-Policy", csp)
-			h.Del("X-Frame-Options")
-			c.Set(ctxEmbed, true)
-			c.SetRequest(c.Request().WithContext(views.WithEmbed(c.Request().Context(), p.embedHref)))
-			return next(c)
-		}
-	}
-}
-
-// keepOpener serves the popup's pages. They are top-level, never framed,
-// but must keep their opener: Cross-Origin-Opener-Policy same-origin would
-// cut the popup off from the iframe that opened it.
-func keepOpener(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Response().Header().Set("Cross-Origin-Opener-Policy", "unsafe-none")
-		return next(c)
-	}
-}
-
-// requireEmbedSession lets a signed-in iframe through. Same-site embedding
-// carries the portal's own Lax session; cross-site embedding carries the
-// partitioned embed session. Anyone else gets the iframe's sign-in page.
-func (p *portal) requireEmbedSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		for _, purpose := range []session.Purpose{session.TopLevel, session.Embed} {
-			sess, err := p.sessions.Load(c.Request(), purpose)
-			if err != nil {
-				return err
-			}
-			if sess.SignedIn(p.now()) {
-				c.Set(ctxSession, sess)
-				return next(c)
-			}
-		}
-		status := http.StatusFound
-		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
-			status = http.StatusSeeOther
-		}
-		// The page the frame asked for comes back after sign-in, as a
-		// helpdesk link does at top level.
-		return c.Redirect(status, "/embed/login?"+url.Values{"return": {returnPathOf(c)}}.Encode())
-	}
-}
-
-// embedReturnPath keeps a framed sign-in's destination only when it is the
-// twin of a page for signed-in users (checked like any return path);
-// anything else gives the factor list.
-func (p *portal) embedReturnPath(raw string) string {
-	to := safeReturnPath(raw)
-	path, _, _ := strings.Cut(to, "?")
-	if p.isFramedPage(path) {
-		return to
-	}
-	return defaultEmbedReturnPath
-}
-
-func isEmbed(c echo.Context) bool {
-	v, _ := c.Get(ctxEmbed).(bool)
-	return v
-}
-
-// parentOrigins are the origins a framed page may post messages to.
-func (p *portal) parentOrigins() string { return strings.Join(p.ancestors, " ") }
-
 // handleEmbedLogin handles "GET /embed/login?return=…": the iframe's
 // sign-in page. After the handoff the frame goes to the page it started
 // from; "Open in a new tab" opens that page's top-level twin, whose own
 // sign-in brings the user back to it.
 func (p *portal) handleEmbedLogin(c echo.Context) error {
-	returnPath := p.embedReturnPath(c.QueryParam("return"))
+	returnPath := p.pages.embedReturnPath(c.QueryParam("return"))
 	pg := p.page(c, p.tr(c).T("embed.signin.title"), nil)
 	return p.render(c, http.StatusOK, pg, views.EmbedSignIn(views.EmbedSignInPage{
 		Page: pg, ReturnPath: returnPath, NewTabURL: strings.TrimPrefix(returnPath, embedPrefix),
@@ -204,10 +123,4 @@ func (p *portal) handleEmbedSignedOut(c echo.Context) error {
 	pg := p.page(c, p.tr(c).T("signedout.title"), nil)
 	pg.EmbedEvent = "signed-out"
 	return p.render(c, http.StatusOK, pg, views.SignedOut(views.SignedOutPage{Page: pg}))
-}
-
-// isPopupReturn reports whether a sign-in round trip belongs to the popup,
-// whose pages must keep their opener.
-func isPopupReturn(returnPath string) bool {
-	return strings.HasPrefix(returnPath, popupDonePath+"?")
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,35 +12,13 @@ import (
 
 	"mfaportal/i18n"
 	"mfaportal/session"
+	"mfaportal/views"
 )
 
 const (
-	ctxSession   = "mfaportal.session"
-	ctxRequestID = "mfaportal.request_id"
+	ctxSession = "mfaportal.session"
+	ctxEmbed   = "mfaportal.embed"
 )
-
-// incomingRequestID accepts an X-Request-ID from a proxy only when it is
-// short and plain, so it is safe to log and show.
-var incomingRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
-
-// withRequestID tags every request with an id that the error pages show and
-// the logs carry, so a helpdesk can find what happened.
-func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !incomingRequestID.MatchString(id) {
-			id = session.NewToken(12)
-		}
-		c.Set(ctxRequestID, id)
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		return next(c)
-	}
-}
-
-func requestID(c echo.Context) string {
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
-}
 
 // securityHeaders sets the headers every response carries. No page of the
 // portal may be cached: each is personal, and the recovery code page must
@@ -236,4 +213,61 @@ func (p *portal) tr(c echo.Context) *i18n.Printer {
 		return pr
 	}
 	return p.catalog.Printer(p.catalog.Default())
+}
+
+// embedFramed makes a response frameable by the configured origins only
+// (csp names them) and marks the request as an iframe page (header-less
+// layout, links to the embed twins). Every other page keeps
+// frame-ancestors 'none' and X-Frame-Options DENY.
+func (p *portal) embedFramed(csp string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Del("X-Frame-Options")
+			c.Set(ctxEmbed, true)
+			c.SetRequest(c.Request().WithContext(views.WithEmbed(c.Request().Context(), p.pages.embedHref)))
+			return next(c)
+		}
+	}
+}
+
+// keepOpener serves the popup's pages. They are top-level, never framed,
+// but must keep their opener: Cross-Origin-Opener-Policy same-origin would
+// cut the popup off from the iframe that opened it.
+func keepOpener(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cross-Origin-Opener-Policy", "unsafe-none")
+		return next(c)
+	}
+}
+
+// requireEmbedSession lets a signed-in iframe through. Same-site embedding
+// carries the portal's own Lax session; cross-site embedding carries the
+// partitioned embed session. Anyone else gets the iframe's sign-in page.
+func (p *portal) requireEmbedSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for _, purpose := range []session.Purpose{session.TopLevel, session.Embed} {
+			sess, err := p.sessions.Load(c.Request(), purpose)
+			if err != nil {
+				return err
+			}
+			if sess.SignedIn(p.now()) {
+				c.Set(ctxSession, sess)
+				return next(c)
+			}
+		}
+		status := http.StatusFound
+		if c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
+			status = http.StatusSeeOther
+		}
+		// The page the frame asked for comes back after sign-in, as a
+		// helpdesk link does at top level.
+		return c.Redirect(status, "/embed/login?"+url.Values{"return": {returnPathOf(c)}}.Encode())
+	}
+}
+
+func isEmbed(c echo.Context) bool {
+	v, _ := c.Get(ctxEmbed).(bool)
+	return v
 }

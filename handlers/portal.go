@@ -1,18 +1,15 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"mfaportal/i18n"
@@ -21,7 +18,6 @@ import (
 	"mfaportal/ratelimit"
 	"mfaportal/session"
 	"mfaportal/signin"
-	"mfaportal/views"
 )
 
 // factorAPI is the part of the MFA API the pages use.
@@ -114,7 +110,7 @@ type portal struct {
 	catalog   *i18n.Catalog
 	metrics   *metrics.Metrics // nil-safe: nil records nothing
 	ancestors []string         // origins allowed to frame /embed/; empty: no /embed/
-	pages     []page           // see pages.go
+	pages     pageTable        // set by New (routes.go)
 	buffers   sync.Pool        // of *bytes.Buffer, for render
 }
 
@@ -134,66 +130,16 @@ func newPortal(d Deps) (*portal, error) {
 	if d.UpstreamTimeout <= 0 {
 		d.UpstreamTimeout = 10 * time.Second
 	}
-	p := &portal{
+	return &portal{
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, sessions: d.Sessions, limits: d.Limits,
 		publicURL: d.PublicURL, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
-		buffers: sync.Pool{New: func() any { return new(bytes.Buffer) }},
-	}
-	p.pages = p.pageTable()
-	return p, nil
+	}, nil
 }
 
 // upstreamContext bounds one request's calls to Auth0.
 func (p *portal) upstreamContext(c echo.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request().Context(), p.timeout)
-}
-
-// page fills the layout's data for the current request.
-func (p *portal) page(c echo.Context, title string, sess *session.Session) views.Page {
-	pr := p.tr(c)
-	pg := views.Page{Lang: pr.Lang(), Title: title, RequestID: requestID(c), AssetVersion: p.assetVer}
-	if sess.SignedIn(p.now()) {
-		left := sess.TokenExpiry.Sub(p.now())
-		pg.User = &views.User{
-			Name:        sess.Name,
-			SessionEnds: sess.TokenExpiry,
-			MinutesLeft: int((left + time.Minute - 1) / time.Minute),
-			SecondsLeft: int(left / time.Second),
-			// UTC until the page's script shows it on the browser's clock:
-			// the server doesn't know the user's time zone.
-			EndsAt: pr.Time(sess.TokenExpiry.UTC()),
-		}
-		pg.CSRFToken = sess.CSRFToken
-	}
-	if isEmbed(c) {
-		pg.Embed = true
-		pg.ParentOrigins = p.parentOrigins()
-	}
-	return pg
-}
-
-// render writes a page inside the layout.
-// The page is rendered into a buffer first: one write with a Content-Length
-// (templ would otherwise flush mid-page), and a render error can still become
-// an error page because nothing has been sent yet.
-func (p *portal) render(c echo.Context, status int, pg views.Page, body templ.Component) error {
-	buf := p.buffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			p.buffers.Put(buf)
-		}
-	}()
-	if err := views.Layout(pg, body).Render(c.Request().Context(), buf); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
-	c.Response().WriteHeader(status)
-	_, err := c.Response().Write(buf.Bytes())
-	return err
 }
 
 func (p *portal) redirectSeeOther(c echo.Context, to string) error {

@@ -9,6 +9,9 @@ import (
 const (
 	defaultReturnPath = "/factors"
 	maxReturnPath     = 512
+
+	// popupDonePath ends the framed sign-in's popup (see embed.go).
+	popupDonePath = "/embed/popup-done"
 )
 
 // safeReturnPath keeps a post-sign-in destination only when it is a plain
@@ -53,4 +56,10 @@ func safeReturnPath(raw string) string {
 		return defaultReturnPath
 	}
 	return u.RequestURI()
+}
+
+// isPopupReturn reports whether a sign-in round trip belongs to the popup,
+// whose pages must keep their opener.
+func isPopupReturn(returnPath string) bool {
+	return strings.HasPrefix(returnPath, popupDonePath+"?")
 }

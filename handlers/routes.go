@@ -16,6 +16,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.pages = p.pageTable()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -89,4 +90,23 @@ func New(d Deps) (*echo.Echo, error) {
 		e.GET(popupDonePath, p.handlePopupDone, keepOpener, p.requireSession)
 	}
 	return e, nil
+}
+
+// pageTable lists every page. Each POST has the same path as its
+// confirmation page, so an expired session sends the user back to confirm
+// again, never replays.
+func (p *portal) pageTable() pageTable {
+	return pageTable{
+		{path: "/factors", get: p.handleFactors, signedIn: true, twin: true},
+		{path: "/factors/:id/delete", get: p.handleDeleteConfirm, post: p.handleDelete, signedIn: true, twin: true},
+		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
+		// Universal Login refuses frames: the frame's own sign-in page
+		// signs in through a popup.
+		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},
+		{path: "/callback", get: p.handleCallback},
+		// Auth0's logout page refuses frames too: the frame ends the
+		// portal session only.
+		{path: "/logout", post: p.handleLogout, twin: true, embedPost: p.handleEmbedLogout},
+		{path: "/signed-out", get: p.handleSignedOut, twin: true, embedGet: p.handleEmbedSignedOut},
+	}
 }

@@ -6,12 +6,18 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// embedPrefix is where a page's twin for an iframe lives.
-const embedPrefix = "/embed"
+const (
+	// embedPrefix is where a page's twin for an iframe lives.
+	embedPrefix = "/embed"
+	// defaultEmbedReturnPath is where a framed sign-in lands when the frame
+	// did not start from another page.
+	defaultEmbedReturnPath = "/embed/factors"
+)
 
 // page is one of the portal's pages. Routes, links inside a frame
-// (views.Href) and framed return paths all derive from pageTable: a page
-// has an embed twin at embedPrefix+path exactly when the table says so.
+// (views.Href) and framed return paths all derive from one pageTable (see
+// routes.go): a page has an embed twin at embedPrefix+path exactly when the
+// table says so.
 type page struct {
 	path string // Echo route pattern, e.g. "/factors/:id/delete"
 	get  echo.HandlerFunc
@@ -29,28 +35,13 @@ type page struct {
 	twinPath string
 }
 
-// pageTable lists every page. Each POST has the same path as its
-// confirmation page, so an expired session sends the user back to confirm
-// again, never replays.
-func (p *portal) pageTable() []page {
-	return []page{
-		{path: "/factors", get: p.handleFactors, signedIn: true, twin: true},
-		{path: "/factors/:id/delete", get: p.handleDeleteConfirm, post: p.handleDelete, signedIn: true, twin: true},
-		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
-		// Universal Login refuses frames: the frame's own sign-in page
-		// signs in through a popup.
-		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},
-		{path: "/callback", get: p.handleCallback},
-		// Auth0's logout page refuses frames too: the frame ends the
-		// portal session only.
-		{path: "/logout", post: p.handleLogout, twin: true, embedPost: p.handleEmbedLogout},
-		{path: "/signed-out", get: p.handleSignedOut, twin: true, embedGet: p.handleEmbedSignedOut},
-	}
-}
+// pageTable is every page of the portal.
+type pageTable []page
 
-// twinOf finds the page whose pattern matches path (a path without query).
-func (p *portal) twinOf(path string) (page, bool) {
-	for _, pg := range p.pages {
+// twinOf finds the page with a twin whose pattern matches path (a path
+// without query).
+func (t pageTable) twinOf(path string) (page, bool) {
+	for _, pg := range t {
 		if pg.twin && matchPattern(pg.path, path) {
 			return pg, true
 		}
@@ -61,9 +52,9 @@ func (p *portal) twinOf(path string) (page, bool) {
 // embedHref is where a link to target leads inside a frame: its twin under
 // /embed/, so a framed user never lands on a page that refuses framing.
 // It is what views.Href calls on framed pages.
-func (p *portal) embedHref(target string) (string, bool) {
+func (t pageTable) embedHref(target string) (string, bool) {
 	path, _, _ := strings.Cut(target, "?")
-	pg, ok := p.twinOf(path)
+	pg, ok := t.twinOf(path)
 	if !ok {
 		return "", false
 	}
@@ -75,13 +66,25 @@ func (p *portal) embedHref(target string) (string, bool) {
 
 // isFramedPage reports whether path is the twin of a signed-in page, the
 // only places a framed sign-in may return to.
-func (p *portal) isFramedPage(path string) bool {
+func (t pageTable) isFramedPage(path string) bool {
 	rest, ok := strings.CutPrefix(path, embedPrefix)
 	if !ok {
 		return false
 	}
-	pg, ok := p.twinOf(rest)
+	pg, ok := t.twinOf(rest)
 	return ok && pg.signedIn
+}
+
+// embedReturnPath keeps a framed sign-in's destination only when it is the
+// twin of a page for signed-in users (checked like any return path);
+// anything else gives the factor list.
+func (t pageTable) embedReturnPath(raw string) string {
+	to := safeReturnPath(raw)
+	path, _, _ := strings.Cut(to, "?")
+	if t.isFramedPage(path) {
+		return to
+	}
+	return defaultEmbedReturnPath
 }
 
 // matchPattern matches an Echo route pattern (":name" matches one
