@@ -217,7 +217,7 @@ func (t *Tenant) advance(w http.ResponseWriter, r *http.Request, txnID string) {
 	t.mu.RUnlock()
 	switch step {
 	case "gone":
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		t.renderTxnGone(w, r)
 	case "login":
 		http.Redirect(w, r, "/u/login?state="+url.QueryEscape(txnID), http.StatusFound)
 	case "mfa":
@@ -247,7 +247,7 @@ func (t *Tenant) complete(w http.ResponseWriter, r *http.Request, txnID string) 
 	}
 	t.mu.Unlock()
 	if txn == nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		t.renderTxnGone(w, r)
 		return
 	}
 	t.log.Info("authorization code issued", "user", txn.userID, "mfa", txn.mfaDone)
@@ -293,6 +293,12 @@ func (t *Tenant) sweep(now time.Time) {
 }
 
 // txnFromForm returns the live transaction named by the "state" handle.
+// renderTxnGone is Universal Login's answer to a sign-in transaction that
+// expired or was already used.
+func (t *Tenant) renderTxnGone(w http.ResponseWriter, r *http.Request) {
+	t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+}
+
 func (t *Tenant) txnFromRequest(r *http.Request) (*loginTxn, string) {
 	id := r.FormValue("state")
 	t.mu.RLock()
@@ -347,7 +353,7 @@ func (t *Tenant) endSession(w http.ResponseWriter, r *http.Request) {
 func (t *Tenant) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	txn, _ := t.txnFromRequest(r)
 	if txn == nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		t.renderTxnGone(w, r)
 		return
 	}
 	t.mu.RLock()
@@ -367,7 +373,7 @@ func (t *Tenant) submittedTxn(w http.ResponseWriter, r *http.Request) (*loginTxn
 	}
 	txn, txnID := t.txnFromRequest(r)
 	if txn == nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		t.renderTxnGone(w, r)
 		return nil, "", false
 	}
 	return txn, txnID, true
@@ -439,7 +445,7 @@ func (u *userRecord) mfaMethods() []string {
 func (t *Tenant) handleMFAPage(w http.ResponseWriter, r *http.Request) {
 	txn, txnID := t.txnFromRequest(r)
 	if txn == nil {
-		t.renderError(w, r, http.StatusBadRequest, "invalid_request", "This sign-in transaction expired or was already used. Start again from the application.")
+		t.renderTxnGone(w, r)
 		return
 	}
 	t.mu.Lock()

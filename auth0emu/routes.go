@@ -28,16 +28,6 @@ const (
 	RouteDeleteAuthenticationMethod  = "DELETE /api/v2/users/{id}/authentication-methods/{method_id}"
 )
 
-// Routes lists every route name the tenant serves.
-func Routes() []string {
-	return []string{
-		RouteDiscovery, RouteJWKS, RouteAuthorize, RouteLoginPage, RouteLoginSubmit, RouteMFAPage, RouteMFASubmit,
-		RouteToken, RouteUserInfo, RouteLogout, RouteListAuthenticators, RouteDeleteAuthenticator,
-		RouteRegenerateRecoveryCode, RouteListAuthenticationMethods, RouteDeleteAuthenticationMethods,
-		RouteGetAuthenticationMethod, RouteUpdateAuthenticationMethod, RouteDeleteAuthenticationMethod,
-	}
-}
-
 // routes builds the mux: the whole surface of the tenant at a glance.
 func (t *Tenant) routes() {
 	t.mux = http.NewServeMux()

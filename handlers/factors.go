@@ -21,12 +21,22 @@ const (
 	flashAlreadyRemoved = "already_removed"
 )
 
-// handleFactors handles "GET /factors".
-func (p *portal) handleFactors(c echo.Context) error {
-	sess := sessionFromContext(c)
+// freshGroups asks Auth0 for the user's list now (never trusting what a
+// page once showed) and groups it as a person thinks of it.
+func (p *portal) freshGroups(c echo.Context, sess *session.Session) ([]factorGroup, error) {
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	return groupFactors(auths), nil
+}
+
+// handleFactors handles "GET /factors".
+func (p *portal) handleFactors(c echo.Context) error {
+	sess := sessionFromContext(c)
+	groups, err := p.freshGroups(c, sess)
 	if err != nil {
 		return err
 	}
@@ -39,7 +49,6 @@ func (p *portal) handleFactors(c echo.Context) error {
 	if pg.Flash == nil && c.QueryParam("saved") == "1" {
 		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
 	}
-	groups := groupFactors(auths)
 	page := views.FactorsPage{Page: pg}
 	for _, g := range groups {
 		page.Factors = append(page.Factors, factorView(pr, g))
@@ -71,19 +80,17 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 }
 
 // factorFromRequest reads and checks the :id path parameter, then finds its
-// group in a fresh list from Auth0 (never trusting what the page once showed).
+// group in a fresh list from Auth0: an id is acted on only once it is found
+// in the user's own list.
 func (p *portal) factorFromRequest(c echo.Context, sess *session.Session) (factorGroup, []factorGroup, error) {
 	id, err := url.PathUnescape(c.Param("id"))
 	if err != nil || !validAuthenticatorID(id) {
 		return factorGroup{}, nil, errBadFactorID
 	}
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	groups, err := p.freshGroups(c, sess)
 	if err != nil {
 		return factorGroup{}, nil, err
 	}
-	groups := groupFactors(auths)
 	g, ok := findGroup(groups, id)
 	if !ok {
 		return factorGroup{}, groups, errFactorGone

@@ -16,16 +16,14 @@ import (
 // and a button to get a new one.
 func (p *portal) handleRecoveryPage(c echo.Context) error {
 	sess := sessionFromContext(c)
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
 	// Listing first also checks the session's token still works, so the user
 	// is sent to sign in now rather than after pressing the button.
-	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	groups, err := p.freshGroups(c, sess)
 	if err != nil {
 		return err
 	}
 	has := false
-	for _, g := range groupFactors(auths) {
+	for _, g := range groups {
 		has = has || g.Kind == kindRecovery
 	}
 	pg := p.page(c, p.tr(c).T("recovery.title"), sess)
