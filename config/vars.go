@@ -141,7 +141,7 @@ func Vars() []Var {
 		},
 		{
 			Name: "REDIS_URL", Flag: "redis-url-file", Secret: true,
-			Description: "Redis for running several replicas: `redis://[:password@]host:6379[/db]`, or `rediss://` for TLS. Sessions are then kept in Redis (the cookie holds only a random id, so signing out ends the session on every replica) and the per-user limits on removals and recovery-code regenerations are counted there. Empty: sessions live in encrypted cookies and limits in memory, which suits a single instance.",
+			Description: "Redis for running several replicas: `redis://[:password@]host:6379[/db]`, or `rediss://` for TLS. Sessions are then kept in Redis (the cookie holds only a random id, so signing out ends the session on every replica and survives restarts), as are sign-outs, one-time form tokens, embed handoff codes and the per-user limits. Empty: sessions live in encrypted cookies and the rest in memory, which suits a single instance; a restart then signs everyone out, so that a signed-out cookie never works again.",
 			apply:       applyRedisURL,
 		},
 	}
