@@ -16,9 +16,9 @@ const (
 )
 
 // audit records one audit event for sub with the request id and the
-// outcome: err nil is a success; otherwise only the error's class from the
-// error table is logged, never its text (Auth0's descriptions can echo
-// what was sent). Callers pass only non-secret attributes (the factor
+// outcome: err nil is a success; otherwise the outcome (failure, refused,
+// unknown) and the error's class come from the error table, never its text
+// (Auth0's descriptions can echo what was sent). Callers pass only non-secret attributes (the factor
 // type), never a token, code or email.
 func (p *portal) audit(c echo.Context, event, sub string, err error, attrs ...slog.Attr) {
 	level, outcome := slog.LevelInfo, "success"
@@ -28,8 +28,9 @@ func (p *portal) audit(c echo.Context, event, sub string, err error, attrs ...sl
 		slog.String("request_id", requestID(c)),
 	}
 	if err != nil {
-		level, outcome = slog.LevelWarn, "failure"
-		base = append(base, slog.String("error_class", classify(err).class))
+		e := classify(err)
+		level, outcome = slog.LevelWarn, e.outcome
+		base = append(base, slog.String("error_class", e.class))
 	}
 	base = append(base, slog.String("outcome", outcome))
 	if sub != "" {

@@ -22,9 +22,11 @@ func TestAudit(t *testing.T) {
 		level string
 	}{
 		{"success", nil, map[string]any{"outcome": "success"}, "INFO"},
-		{"upstream refusal", fmt.Errorf("delete: %w", mfaapi.ErrForbidden), map[string]any{"outcome": "failure", "error_class": "forbidden"}, "WARN"},
-		{"rate limited", &mfaapi.APIError{Err: mfaapi.ErrRateLimited, Description: "secret-ish detail"}, map[string]any{"outcome": "failure", "error_class": "rate_limited"}, "WARN"},
-		{"unknown", fmt.Errorf("boom with token eyJhbGci"), map[string]any{"outcome": "failure", "error_class": "internal"}, "WARN"},
+		{"upstream refusal", fmt.Errorf("delete: %w", mfaapi.ErrForbidden), map[string]any{"outcome": "refused", "error_class": "forbidden"}, "WARN"},
+		{"rate limited", &mfaapi.APIError{Err: mfaapi.ErrRateLimited, Description: "secret-ish detail"}, map[string]any{"outcome": "refused", "error_class": "rate_limited"}, "WARN"},
+		{"outage", fmt.Errorf("x: %w", mfaapi.ErrUnavailable), map[string]any{"outcome": "failure", "error_class": "unavailable"}, "WARN"},
+		{"answer lost", fmt.Errorf("x: %w", mfaapi.ErrOutcomeUnknown), map[string]any{"outcome": "unknown", "error_class": "outcome_unknown"}, "WARN"},
+		{"unexpected", fmt.Errorf("boom with token eyJhbGci"), map[string]any{"outcome": "failure", "error_class": "internal"}, "WARN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

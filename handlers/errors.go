@@ -46,8 +46,16 @@ const (
 	toPreviousPage               // the page the limited action came from
 )
 
+// Audit outcomes of an action that did not succeed.
+const (
+	outcomeFailure = "failure" // it did not happen: Auth0 failed or could not be reached
+	outcomeRefused = "refused" // it did not happen: the portal or Auth0 said no
+	outcomeUnknown = "unknown" // it may have happened: the answer was lost
+)
+
 // errorEntry is what one kind of error means: its class (for logs, audit
-// and metrics), its status, the words shown (catalogue keys) and the way on.
+// and metrics), its status, the words shown (catalogue keys), the way on,
+// and the outcome an audit event records.
 type errorEntry struct {
 	class      string
 	status     int
@@ -55,6 +63,7 @@ type errorEntry struct {
 	message    string
 	action     action
 	actionText string
+	outcome    string
 }
 
 // errorTable maps every error the portal knows to its page, in order: the
@@ -64,47 +73,47 @@ var errorTable = []struct {
 	err   error
 	entry errorEntry
 }{
-	{errCSRF, errorEntry{"csrf", 403, "error.csrf.heading", "error.csrf.message", toMethods, "action.back_to_methods"}},
-	{errCrossSite, errorEntry{"cross_site", 403, "error.cross_site.heading", "error.cross_site.message", toMethods, "action.go_to_methods"}},
-	{errBadFactorID, errorEntry{"bad_factor_id", 400, "error.bad_factor_id.heading", "error.bad_factor_id.message", toMethods, "action.see_methods"}},
-	{errFactorGone, errorEntry{"factor_gone", 404, "error.factor_gone.heading", "error.factor_gone.message", toMethods, "action.see_methods"}},
-	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery"}},
-	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods"}},
-	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery"}},
-	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in"}},
-	{errStateMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
-	{errNoCode, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
-	{signin.ErrRejected, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
-	{session.ErrHandoffRefused, errorEntry{"handoff_refused", 403, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in"}},
-	{errSignInCancelled, errorEntry{"sign_in_cancelled", 403, "error.sign_in_cancelled.heading", "error.sign_in_cancelled.message", toSignInBack, "action.sign_in"}},
-	{errSignInError, errorEntry{"sign_in_error", 502, "error.sign_in_error.heading", "error.sign_in_error.message", toSignInBack, "action.sign_in"}},
-	{session.ErrEnded, errorEntry{"session_ended", 401, "error.session_ended.heading", "error.session_ended.message", toSignIn, "action.sign_in"}},
-	{kvstore.ErrUnavailable, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again"}},
-	{kvstore.ErrFull, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again"}},
-	{mfaapi.ErrUnauthorized, errorEntry{"unauthorized", 401, "error.unauthorized.heading", "error.unauthorized.message", toSignInBack, "action.sign_in_again"}},
-	{mfaapi.ErrForbidden, errorEntry{"forbidden", 403, "error.forbidden.heading", "error.forbidden.message", toSignInBack, "action.sign_in_again"}},
-	{mfaapi.ErrNotFound, errorEntry{"not_found", 404, "error.gone.heading", "error.gone.message", toMethods, "action.see_methods"}},
-	{mfaapi.ErrRateLimited, errorEntry{"rate_limited", 429, "error.rate_limited.heading", "error.rate_limited.message", toRetry, "action.try_again"}},
-	{mfaapi.ErrOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.outcome_unknown.heading", "error.outcome_unknown.message", toRecovery, "action.generate_recovery"}},
-	{mfaapi.ErrTimeout, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again"}},
-	{context.DeadlineExceeded, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again"}},
-	{mfaapi.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
-	{signin.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
-	{mfaapi.ErrUpstream, errorEntry{"upstream", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again"}},
-	{mfaapi.ErrBadRequest, errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.refused.message", toMethods, "action.see_methods"}},
-	{context.Canceled, errorEntry{"canceled", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods"}},
+	{errCSRF, errorEntry{"csrf", 403, "error.csrf.heading", "error.csrf.message", toMethods, "action.back_to_methods", outcomeRefused}},
+	{errCrossSite, errorEntry{"cross_site", 403, "error.cross_site.heading", "error.cross_site.message", toMethods, "action.go_to_methods", outcomeRefused}},
+	{errBadFactorID, errorEntry{"bad_factor_id", 400, "error.bad_factor_id.heading", "error.bad_factor_id.message", toMethods, "action.see_methods", outcomeRefused}},
+	{errFactorGone, errorEntry{"factor_gone", 404, "error.factor_gone.heading", "error.factor_gone.message", toMethods, "action.see_methods", outcomeRefused}},
+	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery", outcomeRefused}},
+	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods", outcomeRefused}},
+	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery", outcomeRefused}},
+	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{errStateMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{errNoCode, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{signin.ErrRejected, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{session.ErrHandoffRefused, errorEntry{"handoff_refused", 403, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{errSignInCancelled, errorEntry{"sign_in_cancelled", 403, "error.sign_in_cancelled.heading", "error.sign_in_cancelled.message", toSignInBack, "action.sign_in", outcomeRefused}},
+	{errSignInError, errorEntry{"sign_in_error", 502, "error.sign_in_error.heading", "error.sign_in_error.message", toSignInBack, "action.sign_in", outcomeFailure}},
+	{session.ErrEnded, errorEntry{"session_ended", 401, "error.session_ended.heading", "error.session_ended.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{kvstore.ErrUnavailable, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again", outcomeFailure}},
+	{kvstore.ErrFull, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again", outcomeFailure}},
+	{mfaapi.ErrUnauthorized, errorEntry{"unauthorized", 401, "error.unauthorized.heading", "error.unauthorized.message", toSignInBack, "action.sign_in_again", outcomeRefused}},
+	{mfaapi.ErrForbidden, errorEntry{"forbidden", 403, "error.forbidden.heading", "error.forbidden.message", toSignInBack, "action.sign_in_again", outcomeRefused}},
+	{mfaapi.ErrNotFound, errorEntry{"not_found", 404, "error.gone.heading", "error.gone.message", toMethods, "action.see_methods", outcomeRefused}},
+	{mfaapi.ErrRateLimited, errorEntry{"rate_limited", 429, "error.rate_limited.heading", "error.rate_limited.message", toRetry, "action.try_again", outcomeRefused}},
+	{mfaapi.ErrOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.outcome_unknown.heading", "error.outcome_unknown.message", toRecovery, "action.generate_recovery", outcomeUnknown}},
+	{mfaapi.ErrTimeout, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
+	{context.DeadlineExceeded, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
+	{mfaapi.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
+	{signin.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
+	{mfaapi.ErrUpstream, errorEntry{"upstream", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
+	{mfaapi.ErrBadRequest, errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.refused.message", toMethods, "action.see_methods", outcomeRefused}},
+	{context.Canceled, errorEntry{"canceled", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods", outcomeFailure}},
 }
 
 var (
 	// tooOften is a per-user limit of the portal's own (ratelimit).
-	tooOften = errorEntry{"too_often", 429, "error.too_often.heading", "", toPreviousPage, "action.back"}
+	tooOften = errorEntry{"too_often", 429, "error.too_often.heading", "", toPreviousPage, "action.back", outcomeRefused}
 	// internalError is everything the table does not name.
-	internalError = errorEntry{"internal", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods"}
+	internalError = errorEntry{"internal", 500, "error.internal.heading", "error.internal.message", toMethods, "action.go_to_methods", outcomeFailure}
 	// Echo's own errors: routing and body size.
-	notFound         = errorEntry{"not_found", 404, "error.not_found.heading", "error.not_found.message", toMethods, "action.go_to_methods"}
-	methodNotAllowed = errorEntry{"bad_request", 405, "error.didnt_work.heading", "error.method_not_allowed.message", toMethods, "action.go_to_methods"}
-	tooLarge         = errorEntry{"bad_request", 413, "error.too_large.heading", "error.too_large.message", toMethods, "action.go_to_methods"}
-	badRequest       = errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.bad_request.message", toMethods, "action.go_to_methods"}
+	notFound         = errorEntry{"not_found", 404, "error.not_found.heading", "error.not_found.message", toMethods, "action.go_to_methods", outcomeRefused}
+	methodNotAllowed = errorEntry{"bad_request", 405, "error.didnt_work.heading", "error.method_not_allowed.message", toMethods, "action.go_to_methods", outcomeRefused}
+	tooLarge         = errorEntry{"bad_request", 413, "error.too_large.heading", "error.too_large.message", toMethods, "action.go_to_methods", outcomeRefused}
+	badRequest       = errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.bad_request.message", toMethods, "action.go_to_methods", outcomeRefused}
 )
 
 // classify finds err's entry.
