@@ -34,8 +34,9 @@ func demoTime(s string) time.Time {
 
 // DemoUsers returns the built-in users. Passwords are "<firstname>-demo-pass".
 //   - alice@example.com: TOTP app, push with its OTP twin, phone (sms+voice),
-//     a verified-only email, an enrolled email, a recovery code, an inactive TOTP;
-//   - bob@example.com: TOTP only;
+//     a verified-only email, an enrolled email, a recovery code, an inactive
+//     TOTP, a security key and a passkey;
+//   - bob@example.com: TOTP and a security key;
 //   - carol@example.com: no factors;
 //   - dave@example.com: a name with markup and Unicode, TOTP and sms.
 func DemoUsers() []User {
@@ -55,11 +56,18 @@ func DemoUsers() []User {
 				{Type: kindRecovery, Code: DemoAliceRecoveryCode, CreatedAt: demoTime("2024-01-15T09:31:00Z")},
 				{Type: kindTOTP, Secret: DemoAliceOldTOTPSecret, Active: &inactive, Name: "Old phone",
 					CreatedAt: demoTime("2023-12-24T18:00:00Z")},
+				{Type: kindWebAuthnRoaming, Name: "YubiKey 5C",
+					CreatedAt: demoTime("2024-09-12T16:20:00Z"), LastAuthAt: demoTime("2025-05-28T07:10:00Z")},
+				{Type: kindPasskey, Name: "MacBook passkey", UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15",
+					CreatedAt: demoTime("2025-02-03T10:45:00Z")},
 			},
 		},
 		{
 			UserID: "auth0|bob", Email: "bob@example.com", Password: "bob-demo-pass", Name: "Bob Example",
-			Factors: []Factor{{Type: kindTOTP, Secret: DemoBobTOTPSecret, CreatedAt: demoTime("2024-02-20T08:15:00Z")}},
+			Factors: []Factor{
+				{Type: kindTOTP, Secret: DemoBobTOTPSecret, CreatedAt: demoTime("2024-02-20T08:15:00Z")},
+				{Type: kindWebAuthnRoaming, Name: "Titan key", CreatedAt: demoTime("2024-08-01T09:00:00Z")},
+			},
 		},
 		{UserID: "auth0|carol", Email: "carol@example.com", Password: "carol-demo-pass", Name: "Carol Example"},
 		{
@@ -186,6 +194,12 @@ func validateFactor(f Factor) []string {
 			p = append(p, "address must be an email address")
 		}
 		unexpected("secret", f.Secret != "")
+	case kindWebAuthnRoaming, kindWebAuthnPlatform, kindPasskey:
+		unexpected("secret", f.Secret != "")
+		unexpected("number", f.Number != "")
+		unexpected("address", f.Address != "")
+		unexpected("code", f.Code != "")
+		unexpected("device", f.Device != "")
 	case kindRecovery:
 		if f.Code != "" {
 			c := normalizeRecoveryCode(f.Code)
@@ -195,10 +209,13 @@ func validateFactor(f Factor) []string {
 		}
 		unexpected("secret", f.Secret != "")
 	default:
-		p = append(p, fmt.Sprintf("type %q must be one of totp, push, phone, email, recovery-code", f.Type))
+		p = append(p, fmt.Sprintf("type %q must be one of totp, push, phone, email, recovery-code, webauthn-roaming, webauthn-platform, passkey", f.Type))
 	}
 	if f.VerifiedOnly && f.Type != kindEmail {
 		p = append(p, "verified_only applies to email only")
+	}
+	if f.UserAgent != "" && f.Type != kindPasskey {
+		p = append(p, "user_agent applies to passkey only")
 	}
 	if len(f.Channels) > 0 && f.Type != kindPhone {
 		p = append(p, "channels apply to phone only")

@@ -60,7 +60,7 @@ func TestAuthenticationMethods(t *testing.T) {
 
 	status, _, body := e.call(http.MethodGet, base+"?include_totals=true&per_page=50", read, nil)
 	var list authMethodList
-	if err := json.Unmarshal(body, &list); status != 200 || err != nil || list.Total != 7 || list.Limit != 50 || len(list.Authenticators) != 7 {
+	if err := json.Unmarshal(body, &list); status != 200 || err != nil || list.Total != 9 || list.Limit != 50 || len(list.Authenticators) != 9 {
 		t.Fatalf("%d %s", status, body)
 	}
 	byType := map[string]authMethod{}
@@ -74,13 +74,34 @@ func TestAuthenticationMethods(t *testing.T) {
 	if push := byType["push"]; push.Name != "Alice's iPhone" || push.LastAuthAt != "2025-05-20T17:45:00.000Z" || push.CreatedAt != "2024-03-02T14:05:00.000Z" {
 		t.Errorf("push %+v", push)
 	}
-	if ev := byType["email-verification"]; ev.Email != "alic****@exam*******" {
-		t.Errorf("verified email %+v", ev)
+	if ev := byType["email-verification"]; ev.Email != "alic****@exam*******" || !strings.HasPrefix(ev.ID, "email|dev_") {
+		t.Errorf("verified email %+v: want type email-verification with an ordinary email id", ev)
+	}
+	// The push method names its OTP twin, whose id (with a suffix of its
+	// own) is the one the MFA API lists.
+	push := byType["push"]
+	if len(push.AuthenticationMethods) != 2 || push.AuthenticationMethods[0].ID != push.ID || push.AuthenticationMethods[1].Type != "totp" {
+		t.Fatalf("push members %+v", push.AuthenticationMethods)
+	}
+	if a, ok := findAuthenticator(e.tenant.Authenticators("auth0|alice"), push.AuthenticationMethods[1].ID); !ok || a.AuthenticatorType != "otp" {
+		t.Errorf("the push's totp member %s is not the MFA API's OTP twin", push.AuthenticationMethods[1].ID)
+	}
+	for _, typ := range []string{"webauthn-roaming", "passkey"} {
+		m := byType[typ]
+		if m.Name == "" || m.KeyID == "" || m.CreatedAt == "" {
+			t.Errorf("%s %+v", typ, m)
+		}
+		if _, listed := findAuthenticator(e.tenant.Authenticators("auth0|alice"), m.ID); listed {
+			t.Errorf("the MFA API lists the %s %s; it cannot see them", typ, m.ID)
+		}
+	}
+	if pk := byType["passkey"]; pk.CredentialDeviceType != "multi_device" || pk.UserAgent == "" {
+		t.Errorf("passkey %+v", pk)
 	}
 
 	status, _, body = e.call(http.MethodGet, base+"?page=1&per_page=5", read, nil)
 	var page []authMethod
-	if err := json.Unmarshal(body, &page); status != 200 || err != nil || len(page) != 2 {
+	if err := json.Unmarshal(body, &page); status != 200 || err != nil || len(page) != 4 {
 		t.Fatalf("page 1: %d %s", status, body)
 	}
 
@@ -120,13 +141,17 @@ func TestAuthenticationMethods(t *testing.T) {
 		})
 	}
 
+	key := base + "/" + strings.ReplaceAll(byType["webauthn-roaming"].ID, "|", "%7C")
+	if status, _, body := e.call(http.MethodDelete, key, del, nil); status != 204 || e.tenant.MethodID("auth0|alice", "webauthn-roaming") != "" {
+		t.Fatalf("delete security key: %d %s", status, body)
+	}
 	status, _, _ = e.call(http.MethodDelete, one, del, nil)
 	if _, found := findAuthenticator(e.tenant.Authenticators("auth0|alice"), strings.Replace(phone.ID, "phone|", "sms|", 1)); status != 204 || found {
 		t.Fatalf("delete phone: %d, sms still listed %v", status, found)
 	}
 	status, _, _ = e.call(http.MethodDelete, base, del, nil)
 	left := e.tenant.Authenticators("auth0|alice")
-	if status != 204 || len(left) != 1 || !strings.HasPrefix(left[0].ID, "email|verified_") {
+	if status != 204 || len(left) != 1 || left[0].ID != byType["email-verification"].ID {
 		t.Fatalf("delete all: %d, left %+v", status, left)
 	}
 	status, _, body = e.call(http.MethodGet, "/api/v2/users/auth0%7Ccarol/authentication-methods?include_totals=true", read, nil)

@@ -66,8 +66,9 @@ func (t *Tenant) handleDeleteAuthenticator(w http.ResponseWriter, r *http.Reques
 		f = u.findFactor(id)
 	}
 	switch {
-	case f == nil || f.kind == kindPhone && id == f.primaryID():
-		// phone|dev_… is a Management API id; the MFA API does not know it.
+	case f == nil || f.kind == kindPhone && id == f.primaryID() || isWebAuthn(f.kind):
+		// phone|dev_… is a Management API id, and security keys and
+		// passkeys are Management API methods: the MFA API knows neither.
 		writeAuthError(w, http.StatusNotFound, "not_found", "Authenticator not found")
 		return
 	case f.verifiedOnly:

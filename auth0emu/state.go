@@ -3,6 +3,7 @@ package auth0emu
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -16,7 +17,17 @@ const (
 	kindPhone    = "phone"
 	kindEmail    = "email"
 	kindRecovery = "recovery-code"
+	// Security keys and passkeys: the Management API lists them; the MFA
+	// API (/mfa/authenticators) does not know them.
+	kindWebAuthnRoaming  = "webauthn-roaming"
+	kindWebAuthnPlatform = "webauthn-platform"
+	kindPasskey          = "passkey"
 )
+
+// isWebAuthn reports whether kind is a security key or passkey.
+func isWebAuthn(kind string) bool {
+	return kind == kindWebAuthnRoaming || kind == kindWebAuthnPlatform || kind == kindPasskey
+}
 
 // userRecord is a user's live state. Fields are guarded by Tenant.mu.
 type userRecord struct {
@@ -31,8 +42,12 @@ type userRecord struct {
 // twin and a phone enrolment as one sms and/or voice authenticator: Auth0
 // lists and deletes those together, so they are one record here.
 type factorRecord struct {
-	kind         string
-	suffix       string // the part after "dev_" (or "verified_")
+	kind   string
+	suffix string // the part after "dev_"
+	// twinSuffix is a push enrolment's OTP twin's own suffix: Auth0's
+	// recorded list has push|dev_BBTKYpxKHOXVBnql beside a totp with
+	// another suffix, so nothing pairs them by the shape of an id.
+	twinSuffix   string
 	active       bool
 	verifiedOnly bool
 	secret       string // totp, push twin
@@ -43,7 +58,10 @@ type factorRecord struct {
 	address      string
 	code         string // recovery code
 	name         string
+	keyID        string // webauthn: the credential id
+	userAgent    string // passkey: the browser that made it
 	createdAt    time.Time
+	enrolledAt   time.Time
 	lastAuthAt   time.Time
 }
 
@@ -69,17 +87,26 @@ func newFactorRecord(userID string, index int, f Factor, created time.Time) *fac
 		address:      f.Address,
 		code:         normalizeRecoveryCode(f.Code),
 		name:         f.Name,
+		userAgent:    f.UserAgent,
 		createdAt:    cmpOr(f.CreatedAt, created).UTC(),
 		lastAuthAt:   f.LastAuthAt.UTC(),
 	}
+	// Auth0's recorded methods carry no enrolled_at: only a seed that
+	// sets it makes the emulator send it.
+	fr.enrolledAt = f.EnrolledAt.UTC()
 	switch fr.kind {
 	case kindTOTP, kindPush:
 		if fr.secret == "" {
 			fr.secret = randomString(base32Alphab, 32)
 		}
-		if fr.kind == kindPush && fr.name == "" {
-			fr.name = fr.device
+		if fr.kind == kindPush {
+			fr.twinSuffix = stableSuffix(userID, index, "push otp twin")
+			if fr.name == "" {
+				fr.name = fr.device
+			}
 		}
+	case kindWebAuthnRoaming, kindWebAuthnPlatform, kindPasskey:
+		fr.keyID = base64.RawURLEncoding.EncodeToString([]byte(stableSuffix(userID, index, "credential") + stableSuffix(userID, index, "id")))
 	case kindPhone:
 		if len(fr.channels) == 0 {
 			fr.channels = []string{"sms"}
@@ -122,19 +149,16 @@ func normalizeRecoveryCode(s string) string {
 func (f *factorRecord) ids() []string {
 	switch f.kind {
 	case kindPush:
-		return []string{"push|dev_" + f.suffix, "totp|dev_" + f.suffix}
+		return []string{"push|dev_" + f.suffix, "totp|dev_" + f.twinSuffix}
 	case kindPhone:
 		ids := []string{"phone|dev_" + f.suffix}
 		for _, ch := range f.channels {
 			ids = append(ids, ch+"|dev_"+f.suffix)
 		}
 		return ids
-	case kindEmail:
-		if f.verifiedOnly {
-			return []string{"email|verified_" + f.suffix}
-		}
-		return []string{"email|dev_" + f.suffix}
 	}
+	// A verified-only email has an ordinary email|dev_… id: only the
+	// Management API's type (email-verification) tells it apart.
 	return []string{f.kind + "|dev_" + f.suffix}
 }
 
@@ -151,7 +175,7 @@ func (f *factorRecord) authenticators() []Authenticator {
 	case kindPush:
 		return []Authenticator{
 			{ID: "push|dev_" + f.suffix, AuthenticatorType: "oob", Active: f.active, OOBChannel: "auth0", Name: f.device},
-			{ID: "totp|dev_" + f.suffix, AuthenticatorType: "otp", Active: f.active},
+			{ID: "totp|dev_" + f.twinSuffix, AuthenticatorType: "otp", Active: f.active},
 		}
 	case kindPhone:
 		var out []Authenticator
@@ -293,4 +317,38 @@ func (t *Tenant) RecoveryCode(userID string) string {
 		return ""
 	}
 	return u.recovery().code
+}
+
+// MethodID returns the Management API id of the user's first method of
+// methodType as GET …/authentication-methods types it ("totp", "push",
+// "phone", "email", "email-verification", "webauthn-roaming", …), or "".
+// For tests, which must not guess ids from their shape.
+func (t *Tenant) MethodID(userID, methodType string) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	u := t.userByID(userID)
+	if u == nil {
+		return ""
+	}
+	for _, f := range u.factors {
+		if v := f.view(); v.Type == methodType && f.active {
+			return v.ID
+		}
+	}
+	return ""
+}
+
+// MemberIDs returns every id of the enrolment that id names: the MFA API's
+// ids and the Management API's, as Auth0 links them.
+func (t *Tenant) MemberIDs(userID, id string) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	u := t.userByID(userID)
+	if u == nil {
+		return nil
+	}
+	if f := u.findFactor(id); f != nil {
+		return slices.Clone(f.ids())
+	}
+	return nil
 }

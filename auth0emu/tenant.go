@@ -77,7 +77,9 @@ type User struct {
 
 // Factor is one enrolled (or verified) MFA factor of a seed user.
 type Factor struct {
-	// Type is one of totp, push, phone, email, recovery-code.
+	// Type is one of totp, push, phone, email, recovery-code, and the
+	// methods only the Management API lists: webauthn-roaming (a security
+	// key), webauthn-platform (this device's biometrics), passkey.
 	Type string `json:"type"`
 	// Secret is the base32 TOTP secret (totp, and push's OTP twin); empty
 	// means a random one.
@@ -96,8 +98,13 @@ type Factor struct {
 	// Active nil means true.
 	Active *bool `json:"active,omitempty"`
 	// Name is the label the Management API shows (at most 20 characters).
-	Name       string    `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// UserAgent is the browser a passkey was made in.
+	UserAgent string `json:"user_agent,omitempty"`
+	// CreatedAt, EnrolledAt and LastAuthAt are the Management API's dates;
+	// enrolled_at is sent only when set (Auth0's recordings have none).
 	CreatedAt  time.Time `json:"created_at,omitzero"`
+	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
 	LastAuthAt time.Time `json:"last_auth_at,omitzero"`
 }
 

@@ -173,7 +173,7 @@ func TestBrowserAxe(t *testing.T) {
 	b.open(e.portalURL + "/factors/" + url.PathEscape(e.idOf(alice, "sms|")) + "/delete")
 	b.waitFor(`[data-testid=confirm-remove]`)
 	check("confirm-remove-phone")
-	if status := b.openStatus(e.portalURL + "/factors/" + url.PathEscape(e.idOf(alice, "email|verified_")) + "/delete"); status != 403 {
+	if status := b.openStatus(e.portalURL + "/factors/" + url.PathEscape(e.tenant.MethodID(alice, "email-verification")) + "/delete"); status != 403 {
 		t.Errorf("the verified email's confirmation URL answered %d, want the 403 refusal page", status)
 	}
 	b.waitFor(`[data-testid=error-heading]`)

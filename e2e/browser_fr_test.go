@@ -143,7 +143,7 @@ func (b *tab) removeLink(kind string) string {
 func (b *tab) frenchRefusals() {
 	b.t.Helper()
 	e := b.e
-	b.frenchVisit("refused-verified-email-403", "/factors/"+url.PathEscape(e.idOf(alice, "email|verified_"))+"/delete",
+	b.frenchVisit("refused-verified-email-403", "/factors/"+url.PathEscape(e.tenant.MethodID(alice, "email-verification"))+"/delete",
 		http.StatusForbidden, errorAction, "Cette adresse e-mail ne peut pas être supprimée ici")
 	b.frenchVisit("refused-recovery-code-403", "/factors/"+url.PathEscape(e.idOf(alice, "recovery-code|"))+"/delete",
 		http.StatusForbidden, errorAction, "Le code de récupération ne peut pas être supprimé")

@@ -169,7 +169,7 @@ func TestBrowserRemovePhoneTakesTextAndVoice(t *testing.T) {
 func TestBrowserNoRemoveOnVerifiedEmailOrRecoveryCode(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
-	verified := e.idOf(alice, "email|verified_")
+	verified := e.tenant.MethodID(alice, "email-verification")
 	recovery := e.idOf(alice, "recovery-code|")
 
 	b.signInAlice("/factors", `[data-testid=factor-list]`)
