@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"mfaportal/authmethods"
 	"mfaportal/config"
 	"mfaportal/handlers"
 	"mfaportal/i18n"
@@ -92,6 +93,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 		SignIn:          signIn,
 		Factors:         mfa,
 		Recovery:        mgmt,
+		Methods:         authmethods.New(mgmt, kv),
 		Sessions:        sessions,
 		Limits:          ratelimit.New(kv),
 		PublicURL:       cfg.PublicOrigin(),

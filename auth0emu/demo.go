@@ -36,7 +36,7 @@ func demoTime(s string) time.Time {
 //   - alice@example.com: TOTP app, push with its OTP twin, phone (sms+voice),
 //     a verified-only email, an enrolled email, a recovery code, an inactive
 //     TOTP, a security key and a passkey;
-//   - bob@example.com: TOTP and a security key;
+//   - bob@example.com: TOTP only;
 //   - carol@example.com: no factors;
 //   - dave@example.com: a name with markup and Unicode, TOTP and sms.
 func DemoUsers() []User {
@@ -64,10 +64,7 @@ func DemoUsers() []User {
 		},
 		{
 			UserID: "auth0|bob", Email: "bob@example.com", Password: "bob-demo-pass", Name: "Bob Example",
-			Factors: []Factor{
-				{Type: kindTOTP, Secret: DemoBobTOTPSecret, CreatedAt: demoTime("2024-02-20T08:15:00Z")},
-				{Type: kindWebAuthnRoaming, Name: "Titan key", CreatedAt: demoTime("2024-08-01T09:00:00Z")},
-			},
+			Factors: []Factor{{Type: kindTOTP, Secret: DemoBobTOTPSecret, CreatedAt: demoTime("2024-02-20T08:15:00Z")}},
 		},
 		{UserID: "auth0|carol", Email: "carol@example.com", Password: "carol-demo-pass", Name: "Carol Example"},
 		{

@@ -34,7 +34,8 @@ type Options struct {
 	WebClient Client
 	// M2MClient is the machine-to-machine application with a client grant
 	// on the Management API. A zero ID becomes "portal-m2m"; nil Scopes
-	// become {"update:users", "read:users"}.
+	// become what the portal's README asks a tenant to grant: update:users
+	// and read:, update:, delete:authentication_methods (plus read:users).
 	M2MClient Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -189,7 +190,8 @@ func New(opts Options) (*Tenant, error) {
 		pages:        pages,
 		started:      now(),
 		web:          withClientDefaults(opts.WebClient, "portal-web", nil),
-		m2m:          withClientDefaults(opts.M2MClient, "portal-m2m", []string{"update:users", "read:users"}),
+		m2m:          withClientDefaults(opts.M2MClient, "portal-m2m", []string{"update:users", "read:users",
+			scopeReadAuthMethods, scopeUpdateAuthMethods, scopeDeleteAuthMethods}),
 		users:        map[string]*userRecord{},
 		byEmail:      map[string]string{},
 		transactions: map[string]*loginTxn{},

@@ -97,10 +97,12 @@ func (b *tab) frenchConfirmations() {
 	b.t.Helper()
 	// What each kind's confirmation says besides its heading.
 	says := map[string]string{
-		"factor-app":      "Application d’authentification",
-		"factor-guardian": "Les codes à usage unique de la même application Guardian",
-		"factor-phone":    "Les appels vocaux au",
-		"factor-email":    "E-mail",
+		"factor-app":          "Application d’authentification",
+		"factor-guardian":     "Les codes à usage unique de la même application Guardian",
+		"factor-phone":        "Les appels vocaux au",
+		"factor-email":        "E-mail",
+		"factor-security-key": "Clé de sécurité «\u00a0YubiKey 5C\u00a0»",
+		"factor-passkey":      "Clé d’accès «\u00a0MacBook passkey\u00a0»",
 	}
 	links := b.removeLinks()
 	for kind := range links {
@@ -108,7 +110,7 @@ func (b *tab) frenchConfirmations() {
 			b.t.Errorf("alice's list offers removing %s, which this tour does not look at", kind)
 		}
 	}
-	for _, kind := range []string{"factor-app", "factor-guardian", "factor-phone", "factor-email"} {
+	for _, kind := range []string{"factor-app", "factor-guardian", "factor-phone", "factor-email", "factor-security-key", "factor-passkey"} {
 		if links[kind] == "" {
 			b.t.Errorf("alice's list offers no removal for %s (it offers %v)", kind, links)
 			continue
@@ -230,6 +232,13 @@ func (b *tab) frenchRemovals() {
 	b.open(b.e.portalURL + b.removeLinkFromList("factor-guardian"))
 	b.waitFor(`[data-testid=confirm-remove]`)
 	b.frenchSubmit("removed-guardian", `[data-testid=confirm-remove]`, http.StatusOK, `[data-testid=flash]`, "Méthode supprimée")
+
+	// Removed through the Management API: the MFA API does not know them.
+	for _, kind := range []string{"security-key", "passkey"} {
+		b.open(b.e.portalURL + b.removeLinkFromList("factor-"+kind))
+		b.waitFor(`[data-testid=confirm-remove]`)
+		b.frenchSubmit("removed-"+kind, `[data-testid=confirm-remove]`, http.StatusOK, `[data-testid=flash]`, "Méthode supprimée")
+	}
 
 	b.frenchVisit("confirm-remove-last", b.removeLink("factor-app"), http.StatusOK, `[data-testid=confirm-remove]`, "C’est la dernière méthode de cette page que vous pouvez supprimer")
 }

@@ -24,6 +24,8 @@ const (
 	labelPhone    = "Phone ••• 9167 (text and voice)" // innerText turns the no-break space into a space
 	labelEmail    = "Email alic•••@exam•••"
 	labelRecovery = "Recovery code"
+	labelKey      = "Security key"
+	labelPasskey  = "Passkey"
 )
 
 // TestBrowserSignInShowsGroupedFactors signs in with password and TOTP on the
@@ -38,8 +40,9 @@ func TestBrowserSignInShowsGroupedFactors(t *testing.T) {
 	}
 	shot := b.shot("factors")
 
-	// Two emails: the verified-only one and the enrolled one.
-	want := []string{labelApp, labelGuardian, labelPhone, labelEmail, labelEmail, labelRecovery}
+	// Two emails: the verified-only one and the enrolled one; the security
+	// key and the passkey come from the Management API alone.
+	want := []string{labelApp, labelGuardian, labelPhone, labelEmail, labelEmail, labelKey, labelPasskey, labelRecovery}
 	if got := b.factorLabels(); !slices.Equal(got, want) {
 		t.Errorf("factor labels:\n got %q\nwant %q", got, want)
 	}
@@ -87,10 +90,12 @@ func TestBrowserSignInShowsGroupedFactors(t *testing.T) {
 func TestBrowserRemoveGuardianTakesItsOneTimeCodes(t *testing.T) {
 	e := newEnv(t)
 	b := newTab(t, e)
+	// The tenant says which totp is the push's twin: its id has a suffix of
+	// its own, as in Auth0's recorded list.
 	push := e.idOf(alice, "push|")
-	twin := "totp|" + strings.TrimPrefix(push, "push|")
-	if !slices.Contains(e.ids(alice), twin) {
-		t.Fatalf("alice's push %s has no OTP twin %s at the tenant", push, twin)
+	twin := e.tenant.MemberIDs(alice, push)[1]
+	if !slices.Contains(e.ids(alice), twin) || strings.TrimPrefix(twin, "totp|") == strings.TrimPrefix(push, "push|") {
+		t.Fatalf("alice's push %s has no OTP twin %s with its own suffix at the tenant", push, twin)
 	}
 
 	b.signInAlice("/factors", `[data-testid=factor-list]`)
@@ -118,7 +123,7 @@ func TestBrowserRemoveGuardianTakesItsOneTimeCodes(t *testing.T) {
 	if got, want := b.flash(), "Removed: "+labelGuardian+"."; got != want {
 		t.Errorf("flash %q, want %q", got, want)
 	}
-	if want := []string{labelApp, labelPhone, labelEmail, labelEmail, labelRecovery}; !slices.Equal(b.factorLabels(), want) {
+	if want := []string{labelApp, labelPhone, labelEmail, labelEmail, labelKey, labelPasskey, labelRecovery}; !slices.Equal(b.factorLabels(), want) {
 		t.Errorf("factor labels after removal %q, want %q", b.factorLabels(), want)
 	}
 	ids := e.ids(alice)

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -73,6 +74,9 @@ type env struct {
 	portalURL string
 	clock     *testClock
 	logs      *lockedBuffer
+	// tap observes (and can fail) what reaches the tenant, when a test put
+	// one in front of it.
+	tap *upstreamTap
 }
 
 type envOptions struct {
@@ -265,6 +269,47 @@ func (b *browser) signIn(path string, s auth0emu.SignIn) page {
 	req, _ := http.NewRequest(http.MethodGet, back.String(), nil)
 	return b.do(req)
 }
+
+// signInOnly signs in and stops at the callback's redirect, without opening
+// the page it leads to, so nothing that page would fetch is fetched yet.
+func (b *browser) signInOnly(s auth0emu.SignIn) {
+	b.e.t.Helper()
+	login := b.getOnce("/login")
+	back, err := auth0emu.CompleteSignIn(context.Background(), b.c, login.header.Get("Location"), s)
+	if err != nil {
+		b.e.t.Fatalf("sign-in at the tenant: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, back.String(), nil)
+	if p := b.doOnce(req); p.status != http.StatusSeeOther {
+		b.e.t.Fatalf("callback: %d, want 303", p.status)
+	}
+}
+
+// regenerateQuietly opens the recovery page and regenerates, for use off
+// the test's goroutine: it reports instead of failing the test.
+func (b *browser) regenerateQuietly() (int, error) {
+	req, _ := http.NewRequest(http.MethodGet, b.e.portalURL+"/recovery-code", nil)
+	req.Header.Set("Sec-Fetch-Site", "none")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	token, nonce := csrfField.FindSubmatch(body), regenNonceField.FindSubmatch(body)
+	if token == nil || nonce == nil {
+		return resp.StatusCode, fmt.Errorf("no form on /recovery-code (status %d)", resp.StatusCode)
+	}
+	resp, err = b.c.Do(b.postRequest("/recovery-code", url.Values{"csrf_token": {string(token[1])}, "regen_nonce": {string(nonce[1])}}))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+var regenNonceField = regexp.MustCompile(`name="regen_nonce" value="([^"]+)"`)
 
 func (b *browser) signInAlice(path string) page {
 	return b.signIn(path, auth0emu.SignIn{Email: "alice@example.com", Password: "alice-demo-pass", MFAMethod: "otp"})

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,11 @@ type upstreamCall struct {
 type upstreamTap struct {
 	mu    sync.Mutex
 	calls []upstreamCall
+	// m2mStatus and m2mLatency, when set, fail or slow every
+	// client-credentials request (the portal's M2M token) and nothing else:
+	// the code exchange at sign-in goes through.
+	m2mStatus  atomic.Int32
+	m2mLatency atomic.Int64
 }
 
 func (u *upstreamTap) wrap(next http.Handler) http.Handler {
@@ -43,6 +49,24 @@ func (u *upstreamTap) wrap(next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			form, _ := url.ParseQuery(string(body))
 			call.grantType = form.Get("grant_type")
+		}
+		if call.grantType == "client_credentials" {
+			if d := time.Duration(u.m2mLatency.Load()); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			if status := int(u.m2mStatus.Load()); status != 0 {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				io.WriteString(w, `{"error":"server_error","error_description":"injected by the test"}`)
+				u.mu.Lock()
+				u.calls = append(u.calls, upstreamCall{method: r.Method, path: r.URL.Path, grantType: call.grantType, status: status, at: call.at})
+				u.mu.Unlock()
+				return
+			}
 		}
 		tw := &tappedWriter{ResponseWriter: w}
 		defer func() {
@@ -209,11 +233,13 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 			},
 		},
 		{
+			// Slow from the start, so no token was ever cached: the pages
+			// before list without the Management API's details.
 			name: "M2M token for a regeneration",
 			prepare: func(t *testing.T, e *env, b *browser) func() page {
+				e.tap.m2mLatency.Store(int64(slow.Latency))
 				b.signInAlice("/factors")
 				form := regenerationForm(t, b)
-				e.tenant.Inject(auth0emu.RouteToken, slow)
 				return func() page { return b.post("/recovery-code", form) }
 			},
 			status: http.StatusGatewayTimeout, says: "Auth0 is taking too long",
@@ -249,7 +275,9 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			outcome := suites.faults.begin(t)
-			e := newEnv(t)
+			tap := &upstreamTap{}
+			e := newEnvWith(t, envSpec{front: tap.wrap})
+			e.tap = tap
 			b := e.newBrowser()
 			before := state{ids: e.ids(alice), code: e.tenant.RecoveryCode(alice)}
 			slowStep := tt.prepare(t, e, b)
@@ -257,6 +285,7 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 			p := slowStep()
 			took := time.Since(start)
 			e.tenant.ClearFaults()
+			tap.m2mLatency.Store(0)
 			if took > upstreamDeadline {
 				t.Errorf("the page took %v; UPSTREAM_TIMEOUT is 3s", took)
 			}
@@ -436,11 +465,9 @@ func TestServerErrorsAreRetriedThenExplained(t *testing.T) {
 		{"one 500 on the list", auth0emu.RouteListAuthenticators, auth0emu.Fault{Status: 500, Times: 1},
 			func(t *testing.T) page { return b.get("/factors") }, 2, http.StatusOK, "Authenticator app"},
 		{"one 503 on a removal", auth0emu.RouteDeleteAuthenticator, auth0emu.Fault{Status: 503, Times: 1},
-			func(t *testing.T) page { return removeFactor(t, b, e.idOf(alice, "email|dev_")) }, 2, http.StatusOK, `data-testid="flash"`},
+			func(t *testing.T) page { return removeFactor(t, b, e.tenant.MethodID(alice, "email")) }, 2, http.StatusOK, `data-testid="flash"`},
 		{"lasting 500s on a removal", auth0emu.RouteDeleteAuthenticator, auth0emu.Fault{Status: 500, Times: 10},
 			func(t *testing.T) page { return removeFactor(t, b, e.idOf(alice, "totp|dev_")) }, 3, http.StatusBadGateway, "Auth0 isn&#39;t answering right now"},
-		{"lasting 500s from the M2M token endpoint", auth0emu.RouteToken, auth0emu.Fault{Status: 500, Times: 10},
-			func(t *testing.T) page { return regenerate(t, b) }, -1 /* not counted: how often the token source retries is its own business */, http.StatusBadGateway, "Auth0 isn&#39;t answering right now"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,6 +582,33 @@ func TestSignInSurvivesKeyRotation(t *testing.T) {
 	outcome.held = e.tenant.Calls(auth0emu.RouteJWKS) == 1
 }
 
+// TestM2MTokenOutage: while the M2M token endpoint fails, the factors page
+// still lists from the MFA API (saying details are unavailable), and a
+// regeneration explains the outage and changes nothing.
+func TestM2MTokenOutage(t *testing.T) {
+	t.Parallel()
+	outcome := suites.faults.begin(t)
+	tap := &upstreamTap{}
+	e := newEnvWith(t, envSpec{front: tap.wrap})
+	tap.m2mStatus.Store(http.StatusInternalServerError)
+	b := e.newBrowser()
+	before := state{ids: e.ids(alice), code: e.tenant.RecoveryCode(alice)}
+	list := b.signInAlice("/factors")
+	if list.status != http.StatusOK || !strings.Contains(list.body, `data-testid="details-unavailable"`) || strings.Contains(list.body, `data-testid="remove"`) {
+		t.Errorf("/factors while the M2M token fails: %d; want the list, the notice and no removal", list.status)
+	}
+	p := regenerate(t, b)
+	if p.status != http.StatusBadGateway || !strings.Contains(p.body, "Auth0 isn&#39;t answering right now") {
+		t.Errorf("regeneration: %d, want 502 explaining the outage", p.status)
+	}
+	expectFriendly(t, p)
+	after := state{ids: e.ids(alice), code: e.tenant.RecoveryCode(alice)}
+	if !slices.Equal(before.ids, after.ids) || before.code != after.code {
+		t.Error("the outage changed the tenant")
+	}
+	outcome.held = p.status == http.StatusBadGateway && before.code == after.code
+}
+
 // loadUsers are n users with an authenticator app each.
 func loadUsers(n int) []auth0emu.User {
 	users := make([]auth0emu.User, n)
@@ -579,17 +633,17 @@ func TestConcurrentRegenerationsShareOneM2MToken(t *testing.T) {
 	tap := &upstreamTap{}
 	e := newEnvWith(t, envSpec{users: users, front: tap.wrap})
 
-	requests := make([]*http.Request, people)
+	// Signed in without opening a page: nobody has made the portal fetch
+	// its M2M token yet.
 	browsers := make([]*browser, people)
 	for i, u := range users {
-		b := e.newBrowser()
-		b.signIn("/factors", auth0emu.SignIn{Email: u.Email, Password: u.Password, MFAMethod: "otp"})
-		form := b.get("/recovery-code")
-		browsers[i] = b
-		requests[i] = b.postRequest("/recovery-code", url.Values{"csrf_token": {csrf(t, form)}, "regen_nonce": {field(t, form, "regen_nonce")}})
+		browsers[i] = e.newBrowser()
+		browsers[i].signInOnly(auth0emu.SignIn{Email: u.Email, Password: u.Password, MFAMethod: "otp"})
 	}
 	tap.reset()
 
+	// Everyone at once opens the recovery page (its list asks the
+	// Management API) and regenerates.
 	statuses := make([]int, people)
 	errs := make([]error, people)
 	start := make(chan struct{})
@@ -597,14 +651,7 @@ func TestConcurrentRegenerationsShareOneM2MToken(t *testing.T) {
 	for i := range people {
 		wg.Go(func() {
 			<-start
-			resp, err := browsers[i].c.Do(requests[i])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer resp.Body.Close()
-			io.Copy(io.Discard, resp.Body)
-			statuses[i] = resp.StatusCode
+			statuses[i], errs[i] = browsers[i].regenerateQuietly()
 		})
 	}
 	close(start)
@@ -617,7 +664,7 @@ func TestConcurrentRegenerationsShareOneM2MToken(t *testing.T) {
 	}
 	m2m := tap.matching(clientCredentials)
 	if len(m2m) != 1 {
-		t.Errorf("%d client-credentials requests for %d concurrent regenerations, want 1", len(m2m), people)
+		t.Errorf("%d client-credentials requests for %d people listing and regenerating at once, want 1", len(m2m), people)
 	}
 	regens := tap.matching(func(c upstreamCall) bool { return strings.HasSuffix(c.path, "/recovery-code-regeneration") })
 	if len(regens) != people {

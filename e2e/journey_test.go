@@ -37,8 +37,8 @@ func TestJourney(t *testing.T) {
 			t.Errorf("/factors does not show %q", want)
 		}
 	}
-	if n := strings.Count(list.body, `class="factor"`); n != 6 {
-		t.Errorf("/factors shows %d factors, want 6 (app, guardian, phone, 2 emails, recovery; inactive hidden)", n)
+	if n := strings.Count(list.body, `class="factor"`); n != 8 {
+		t.Errorf("/factors shows %d factors, want 8 (app, guardian, phone, 2 emails, security key, passkey, recovery; inactive hidden)", n)
 	}
 	if strings.Contains(list.body, "Old phone") {
 		t.Error("the inactive authenticator is shown")
@@ -46,7 +46,7 @@ func TestJourney(t *testing.T) {
 
 	t.Run("remove push removes its OTP twin", func(t *testing.T) {
 		push := e.idOf(alice, "push|")
-		twin := "totp|" + strings.TrimPrefix(push, "push|")
+		twin := e.tenant.MemberIDs(alice, push)[1]
 		confirm := b.get("/factors/" + url.PathEscape(push) + "/delete")
 		for _, want := range []string{"Push notifications from the Guardian app", "One-time codes from the same Guardian app"} {
 			if !strings.Contains(confirm.body, want) {

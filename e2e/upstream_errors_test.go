@@ -148,9 +148,11 @@ func TestRegenerationFailureShowsNoCode(t *testing.T) {
 	}
 }
 
-// TestM2MTokenIsFetchedOnce: regenerations share one cached M2M token.
+// TestM2MTokenIsFetchedOnce: page views (their Management API details)
+// and regenerations share one cached M2M token.
 func TestM2MTokenIsFetchedOnce(t *testing.T) {
-	e := newEnv(t)
+	tap := &upstreamTap{}
+	e := newEnvWith(t, envSpec{front: tap.wrap})
 	var browsers []*browser
 	for range 3 {
 		b := e.newBrowser()
@@ -164,7 +166,7 @@ func TestM2MTokenIsFetchedOnce(t *testing.T) {
 			t.Fatalf("regenerate: %d", p.status)
 		}
 	}
-	if n := e.tenant.Calls(auth0emu.RouteToken); n != 1 {
-		t.Errorf("%d token requests for 3 regenerations, want 1", n)
+	if n := len(tap.matching(clientCredentials)); n != 1 {
+		t.Errorf("%d M2M token requests for 3 sign-ins, their pages and 3 regenerations, want 1", n)
 	}
 }

@@ -13,6 +13,8 @@ const (
 	auditSignedOut       = "signed_out"
 	auditFactorRemoved   = "factor_removed"
 	auditRecoveryCodeNew = "recovery_code_regenerated"
+	auditMethodRenamed   = "method_renamed"
+	auditChannelChanged  = "preferred_channel_changed"
 )
 
 // audit records one audit event for sub with the request id and the

@@ -36,19 +36,57 @@ var (
 )
 
 // benchAuthenticators is a well-equipped user's list in Auth0's shapes: an
-// app, Guardian push with its OTP twin, a phone with SMS and voice, the
-// verified email, an enrolled email and a recovery code, plus an unconfirmed
-// enrolment that the page hides.
+// app, Guardian push with its OTP twin (a suffix of its own, as recorded), a
+// phone with SMS and voice, the verified email, an enrolled email and a
+// recovery code, plus an unconfirmed enrolment that the page hides.
 var benchAuthenticators = []mfaapi.Authenticator{
 	{ID: "totp|dev_WzMZ2sZbUw1wbC2F", AuthenticatorType: "otp", Active: true},
 	{ID: "push|dev_BBTKYpxKHOXVBnql", AuthenticatorType: "oob", OOBChannel: "auth0", Name: "Alice's iPhone", Active: true},
-	{ID: "totp|dev_BBTKYpxKHOXVBnql", AuthenticatorType: "otp", Active: true},
+	{ID: "totp|dev_wLdxko6pjg6ziKL9", AuthenticatorType: "otp", Active: true},
 	{ID: "sms|dev_klnv5yshzzoosSUm", AuthenticatorType: "oob", OOBChannel: "sms", Name: "XXXXXXXXX9167", Active: true},
 	{ID: "voice|dev_klnv5yshzzoosSUm", AuthenticatorType: "oob", OOBChannel: "voice", Name: "XXXXXXXXX9167", Active: true},
-	{ID: "email|verified_hdkmORJuqOmj", AuthenticatorType: "oob", OOBChannel: "email", Name: "alic****@exam*******", Active: true},
+	{ID: "email|dev_VERIFIEDxxxxxxxx", AuthenticatorType: "oob", OOBChannel: "email", Name: "alic****@exam*******", Active: true},
 	{ID: "email|dev_hdkmORJuqOmjRRQU", AuthenticatorType: "oob", OOBChannel: "email", Name: "alic****@exam*******", Active: true},
 	{ID: "recovery-code|dev_i1kgKoFSZLbPt6G1", AuthenticatorType: "recovery-code", Active: true},
 	{ID: "totp|dev_unconfirmed00001", AuthenticatorType: "otp", Active: false},
+}
+
+// benchMethods is the same user as the Management API states it, with a
+// security key the MFA API does not list.
+var benchMethods = []mfaapi.AuthMethod{
+	{ID: "totp|dev_WzMZ2sZbUw1wbC2F", Type: "totp", Name: "Authenticator", CreatedAt: time.Date(2024, 1, 15, 9, 30, 0, 0, time.UTC), LastAuthAt: time.Date(2025, 5, 30, 8, 0, 0, 0, time.UTC)},
+	{ID: "push|dev_BBTKYpxKHOXVBnql", Type: "push", Name: "Alice's iPhone", AuthenticationMethods: []mfaapi.AuthMethodMember{
+		{ID: "push|dev_BBTKYpxKHOXVBnql", Type: "push"}, {ID: "totp|dev_wLdxko6pjg6ziKL9", Type: "totp"}}},
+	{ID: "phone|dev_klnv5yshzzoosSUm", Type: "phone", Name: "Work phone", PhoneNumber: "XXXXXXXXX9167", PreferredAuthenticationMethod: "sms",
+		AuthenticationMethods: []mfaapi.AuthMethodMember{{ID: "sms|dev_klnv5yshzzoosSUm", Type: "sms"}, {ID: "voice|dev_klnv5yshzzoosSUm", Type: "voice"}}},
+	{ID: "email|dev_VERIFIEDxxxxxxxx", Type: "email-verification", Email: "alic****@exam*******"},
+	{ID: "email|dev_hdkmORJuqOmjRRQU", Type: "email", Name: "Backup", Email: "alic****@exam*******"},
+	{ID: "recovery-code|dev_i1kgKoFSZLbPt6G1", Type: "recovery-code"},
+	{ID: "webauthn-roaming|dev_KEYxxxxxxxxxxxxx", Type: "webauthn-roaming", Name: "YubiKey", Confirmed: yes()},
+}
+
+// fakeMethods is the Management API's picture, from a fixed list (or an
+// error), recording what it was asked to change.
+type fakeMethods struct {
+	methods []mfaapi.AuthMethod
+	err     error
+	updates []mfaapi.MethodUpdate
+	deleted []string
+	lists   int
+}
+
+func (f *fakeMethods) List(context.Context, string) ([]mfaapi.AuthMethod, error) {
+	f.lists++
+	return f.methods, f.err
+}
+func (f *fakeMethods) Forget(context.Context, string) error { return nil }
+func (f *fakeMethods) Update(_ context.Context, _, _ string, u mfaapi.MethodUpdate) error {
+	f.updates = append(f.updates, u)
+	return f.err
+}
+func (f *fakeMethods) Delete(_ context.Context, _, id string) error {
+	f.deleted = append(f.deleted, id)
+	return f.err
 }
 
 // benchResponse is a ResponseWriter that keeps only the status and the size,

@@ -32,6 +32,8 @@ var (
 	errNoCode               = errors.New("handlers: callback without a usable code")
 	errSignInCancelled      = errors.New("handlers: the user cancelled sign-in")
 	errSignInError          = errors.New("handlers: Auth0 reported a sign-in error")
+	errDetailsUnavailable   = errors.New("handlers: the Management API's details are unavailable")
+	errBadChange            = errors.New("handlers: a change this method does not take")
 )
 
 // action is where an error page's one button leads.
@@ -73,6 +75,8 @@ var errorTable = []struct {
 	err   error
 	entry errorEntry
 }{
+	{errDetailsUnavailable, errorEntry{"details_unavailable", 503, "error.details_unavailable.heading", "error.details_unavailable.message", toMethods, "action.back_to_methods", outcomeFailure}},
+	{errBadChange, errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.bad_request.message", toMethods, "action.back_to_methods", outcomeRefused}},
 	{errCSRF, errorEntry{"csrf", 403, "error.csrf.heading", "error.csrf.message", toMethods, "action.back_to_methods", outcomeRefused}},
 	{errCrossSite, errorEntry{"cross_site", 403, "error.cross_site.heading", "error.cross_site.message", toMethods, "action.go_to_methods", outcomeRefused}},
 	{errBadFactorID, errorEntry{"bad_factor_id", 400, "error.bad_factor_id.heading", "error.bad_factor_id.message", toMethods, "action.see_methods", outcomeRefused}},
@@ -151,8 +155,11 @@ func message(pr *i18n.Printer, e errorEntry, err error, wait time.Duration) stri
 	var ex *ratelimit.ExceededError
 	if errors.As(err, &ex) {
 		key := "error.too_often.remove"
-		if ex.Rule == regenerateRule {
+		switch ex.Rule {
+		case regenerateRule:
 			key = "error.too_often.regenerate"
+		case changeMethodRule:
+			key = "error.too_often.change"
 		}
 		return pr.T(key, ex.Rule.Max, humanWait(pr, ex.Rule.Window), humanWait(pr, ex.Wait))
 	}

@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,24 +22,43 @@ import (
 const (
 	flashRemoved        = "removed"
 	flashAlreadyRemoved = "already_removed"
+	flashRenamed        = "renamed"
+	flashChannelSMS     = "channel_sms"
+	flashChannelVoice   = "channel_voice"
 )
 
-// freshGroups asks Auth0 for the user's list now (never trusting what a
-// page once showed) and groups it as a person thinks of it.
-func (p *portal) freshGroups(c echo.Context, sess *session.Session) ([]factorGroup, error) {
+// userFactors is what the portal knows of a user's methods now: the groups,
+// and whether the Management API's details are in them.
+type userFactors struct {
+	groups   []factorGroup
+	detailed bool
+}
+
+// freshGroups asks Auth0 now (never trusting what a page once showed): the
+// MFA API with the user's token for what is active, the Management API
+// (cached per user for a short while) for what each entry is and how they
+// group. Without the Management API the page still lists, from the MFA API
+// alone.
+func (p *portal) freshGroups(c echo.Context, sess *session.Session) (userFactors, error) {
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
 	if err != nil {
-		return nil, err
+		return userFactors{}, err
 	}
-	return groupFactors(auths), nil
+	methods, err := p.methods.List(ctx, sess.Sub)
+	if err != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "authentication methods unavailable; listing from the MFA API alone",
+			slog.String("request_id", requestID(c)), slog.String("error_class", classify(err).class), slog.String("error", describe(err)))
+		return userFactors{groups: groupFactors(auths, nil, false)}, nil
+	}
+	return userFactors{groups: groupFactors(auths, methods, true), detailed: true}, nil
 }
 
 // handleFactors handles "GET /factors".
 func (p *portal) handleFactors(c echo.Context) error {
 	sess := sessionFromContext(c)
-	groups, err := p.freshGroups(c, sess)
+	uf, err := p.freshGroups(c, sess)
 	if err != nil {
 		return err
 	}
@@ -49,9 +71,9 @@ func (p *portal) handleFactors(c echo.Context) error {
 	if pg.Flash == nil && c.QueryParam("saved") == "1" {
 		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
 	}
-	page := views.FactorsPage{Page: pg}
-	for _, g := range groups {
-		page.Factors = append(page.Factors, factorView(pr, g))
+	page := views.FactorsPage{Page: pg, Partial: !uf.detailed}
+	for _, g := range uf.groups {
+		page.Factors = append(page.Factors, p.factorView(pr, g, uf.detailed))
 	}
 	return p.render(c, http.StatusOK, pg, views.Factors(page))
 }
@@ -61,16 +83,24 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 	if sess.Flash == "" {
 		return nil
 	}
-	var f *views.Flash
 	pr := p.tr(c)
+	f := &views.Flash{Kind: views.FlashSuccess}
 	switch sess.Flash {
 	case flashRemoved:
-		f = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("flash.removed", sess.FlashArg)}
+		f.Text = pr.T("flash.removed", sess.FlashArg)
 	case flashAlreadyRemoved:
-		f = &views.Flash{Kind: views.FlashInfo, Text: pr.T("flash.already_removed", sess.FlashArg)}
+		f.Kind, f.Text = views.FlashInfo, pr.T("flash.already_removed", sess.FlashArg)
 		if sess.FlashArg == "" {
 			f.Text = pr.T("flash.already_removed_unnamed")
 		}
+	case flashRenamed:
+		f.Text = pr.T("method.flash.renamed", sess.FlashArg)
+	case flashChannelSMS:
+		f.Text = pr.T("method.flash.channel.sms")
+	case flashChannelVoice:
+		f.Text = pr.T("method.flash.channel.voice")
+	default:
+		f = nil
 	}
 	sess.Flash, sess.FlashArg = "", ""
 	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
@@ -80,27 +110,34 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 }
 
 // factorFromRequest reads and checks the :id path parameter, then finds its
-// group in a fresh list from Auth0: an id is acted on only once it is found
+// group in fresh lists from Auth0: an id is acted on only once it is found
 // in the user's own list.
-func (p *portal) factorFromRequest(c echo.Context, sess *session.Session) (factorGroup, []factorGroup, error) {
+func (p *portal) factorFromRequest(c echo.Context, sess *session.Session) (factorGroup, userFactors, error) {
 	id, err := url.PathUnescape(c.Param("id"))
 	if err != nil || !validAuthenticatorID(id) {
-		return factorGroup{}, nil, errBadFactorID
+		return factorGroup{}, userFactors{}, errBadFactorID
 	}
-	groups, err := p.freshGroups(c, sess)
+	uf, err := p.freshGroups(c, sess)
 	if err != nil {
-		return factorGroup{}, nil, err
+		return factorGroup{}, userFactors{}, err
 	}
-	g, ok := findGroup(groups, id)
+	g, ok := findGroup(uf.groups, id)
 	if !ok {
-		return factorGroup{}, groups, errFactorGone
+		return factorGroup{}, uf, errFactorGone
 	}
-	return g, groups, nil
+	return g, uf, nil
 }
 
-func notDeletableError(g factorGroup) error {
-	if g.Kind == kindRecovery {
+// notDeletableError says why g is not offered for removal.
+func notDeletableError(g factorGroup, detailed bool) error {
+	switch {
+	case g.Kind == kindRecovery:
 		return errRecoveryNotDeletable
+	case g.VerifiedOnly:
+		return errEmailNotDeletable
+	case !detailed:
+		// Which entries go with it is unknown: nothing is removed blind.
+		return errDetailsUnavailable
 	}
 	return errEmailNotDeletable
 }
@@ -109,39 +146,40 @@ func notDeletableError(g factorGroup) error {
 // will go, twin included, and warns about removing the last method.
 func (p *portal) handleDeleteConfirm(c echo.Context) error {
 	sess := sessionFromContext(c)
-	g, groups, err := p.factorFromRequest(c, sess)
+	g, uf, err := p.factorFromRequest(c, sess)
 	if err != nil {
 		return err
 	}
 	if !g.deletable() {
-		return notDeletableError(g)
+		return notDeletableError(g, uf.detailed)
 	}
 	pr := p.tr(c)
 	pg := p.page(c, pr.T("remove.title"), sess)
 	if c.QueryParam("reconfirm") == "1" {
 		pg.Flash = &views.Flash{Kind: views.FlashInfo, Text: pr.T("remove.flash.reconfirm")}
 	}
-	view := factorView(pr, g)
 	page := views.DeletePage{
 		Page:      pg,
-		Factor:    view,
+		Factor:    p.factorView(pr, g, uf.detailed),
 		Removes:   removesOf(pr, g),
 		Together:  togetherReason(pr, g),
-		ActionURL: "/factors/" + url.PathEscape(g.DeleteID) + "/delete",
-		IsLast:    countDeletable(groups) == 1,
+		ActionURL: factorPath(g) + "/delete",
+		IsLast:    countDeletable(uf.groups) == 1,
 	}
 	return p.render(c, http.StatusOK, pg, views.DeleteConfirm(page))
 }
 
-// handleDelete handles "POST /factors/:id/delete". It deletes one id; Auth0
-// removes the twin. It shows success only once Auth0 has said so.
+// handleDelete handles "POST /factors/:id/delete". It deletes the group:
+// through the MFA API with the user's own token when the MFA API lists it
+// (Auth0 removes its other members), else through the Management API
+// (security keys, passkeys). It shows success only once Auth0 has said so.
 func (p *portal) handleDelete(c echo.Context) error {
 	sess := sessionFromContext(c)
 	// The limit comes first: over it, nothing is asked of Auth0.
 	if err := p.checkLimit(c.Request().Context(), removeFactorRule, sess.Sub); err != nil {
 		return err
 	}
-	g, _, err := p.factorFromRequest(c, sess)
+	g, uf, err := p.factorFromRequest(c, sess)
 	if errors.Is(err, errFactorGone) {
 		// Gone before we could read its name: the message names none.
 		return p.flashAndList(c, sess, flashAlreadyRemoved, "")
@@ -150,12 +188,17 @@ func (p *portal) handleDelete(c echo.Context) error {
 		return err
 	}
 	if !g.deletable() {
-		return notDeletableError(g)
+		return notDeletableError(g, uf.detailed)
 	}
-	label := factorView(p.tr(c), g).Label
+	label := p.factorView(p.tr(c), g, uf.detailed).Label
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
-	err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
+	if g.Removal == removeManagement {
+		err = managementFailure(p.methods.Delete(ctx, sess.Sub, g.MethodID))
+	} else {
+		err = p.factors.DeleteAuthenticator(ctx, sess.AccessToken, g.DeleteID)
+		p.forgetMethods(ctx, c, sess.Sub)
+	}
 	p.audit(c, auditFactorRemoved, sess.Sub, err, slog.String("factor_type", kindName(g.Kind)))
 	switch {
 	case err == nil:
@@ -169,6 +212,25 @@ func (p *portal) handleDelete(c echo.Context) error {
 	return err
 }
 
+// forgetMethods drops the user's cached Management list after a change made
+// through the MFA API; a failure only means the list is stale for a minute.
+func (p *portal) forgetMethods(ctx context.Context, c echo.Context, sub string) {
+	if err := p.methods.Forget(ctx, sub); err != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "could not forget the cached methods",
+			slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+	}
+}
+
+// managementFailure keeps the Management API's own refusals from reading
+// as the user's: its 401 and 403 are the portal's M2M application (a
+// missing scope), never a reason to sign the user in again.
+func managementFailure(err error) error {
+	if errors.Is(err, mfaapi.ErrUnauthorized) || errors.Is(err, mfaapi.ErrForbidden) {
+		return fmt.Errorf("%w: %w", errDetailsUnavailable, err)
+	}
+	return err
+}
+
 func (p *portal) flashAndList(c echo.Context, sess *session.Session, key, arg string) error {
 	sess.Flash, sess.FlashArg = key, arg
 	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
@@ -177,47 +239,102 @@ func (p *portal) flashAndList(c echo.Context, sess *session.Session, key, arg st
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/factors"))
 }
 
+// factorPath is the group's page: /factors/{id}.
+func factorPath(g factorGroup) string { return "/factors/" + url.PathEscape(g.ID) }
+
+// factorLabel is what a group is called, in the reader's language.
+func factorLabel(pr *i18n.Printer, g factorGroup) string {
+	switch g.Kind {
+	case kindApp:
+		return pr.T("factors.app.label")
+	case kindGuardian:
+		if g.HasOTPTwin {
+			return pr.T("factors.guardian.both")
+		}
+		return pr.T("factors.guardian.push")
+	case kindPhone:
+		return pr.T("factors.phone.label", maskedForDisplay(g.Masked), channelsText(pr, g.Channels))
+	case kindEmail:
+		return pr.T("factors.email.label", maskedForDisplay(g.Masked))
+	case kindSecurityKey:
+		return pr.T("factors.securitykey.label")
+	case kindPasskey:
+		return pr.T("factors.passkey.label")
+	case kindRecovery:
+		return pr.T("factors.recovery.label")
+	}
+	return pr.T("factors.other.label")
+}
+
 // factorView is how a group reads to a person, in their language.
-func factorView(pr *i18n.Printer, g factorGroup) views.Factor {
-	f := views.Factor{TestID: "factor-" + kindName(g.Kind)}
+func (p *portal) factorView(pr *i18n.Printer, g factorGroup, detailed bool) views.Factor {
+	f := views.Factor{TestID: "factor-" + kindName(g.Kind), Label: factorLabel(pr, g)}
 	if g.deletable() {
-		f.DeleteURL = "/factors/" + url.PathEscape(g.DeleteID) + "/delete"
+		f.DeleteURL = factorPath(g) + "/delete"
+	}
+	if g.Name != "" {
+		f.Name = pr.T("factors.named", g.Name)
 	}
 	switch g.Kind {
 	case kindApp:
-		f.Icon, f.Label = views.IconApp, pr.T("factors.app.label")
-		f.Detail = pr.T("factors.app.detail")
-		if g.Name != "" && g.Name != f.Label {
-			f.Detail = g.Name
-		}
+		f.Icon, f.Detail = views.IconApp, pr.T("factors.app.detail")
 	case kindGuardian:
 		f.Icon = views.IconGuardian
-		f.Label = pr.T("factors.guardian.both")
-		if len(g.MemberIDs) == 1 {
-			f.Label = pr.T("factors.guardian.push")
-		}
-		if g.Name != "" {
-			f.Detail = g.Name
-		}
 	case kindPhone:
 		f.Icon = views.IconPhone
-		f.Label = pr.T("factors.phone.label", maskedForDisplay(g.Name), channelsText(pr, g.Channels))
 	case kindEmail:
-		f.Icon = views.IconEmail
-		f.Label = pr.T("factors.email.label", maskedForDisplay(g.Name))
-		f.Detail = pr.T("factors.email.detail")
+		f.Icon, f.Detail = views.IconEmail, pr.T("factors.email.detail")
 		if g.VerifiedOnly {
-			f.Detail = pr.T("factors.email.verified")
-			f.Note = pr.T("factors.email.note")
+			f.Detail, f.Note = pr.T("factors.email.verified"), pr.T("factors.email.note")
 		}
+	case kindSecurityKey:
+		f.Icon, f.Detail = views.IconSecurityKey, pr.T("factors.securitykey.detail")
+	case kindPasskey:
+		f.Icon, f.Detail = views.IconPasskey, pr.T("factors.passkey.detail")
 	case kindRecovery:
-		f.Icon, f.Label = views.IconRecovery, pr.T("factors.recovery.label")
-		f.Note = pr.T("factors.recovery.note")
+		f.Icon, f.Note = views.IconRecovery, pr.T("factors.recovery.note")
 		f.ActionURL, f.ActionText = "/recovery-code", pr.T("factors.recovery.action")
 	default:
-		f.Icon, f.Label = views.IconOther, pr.T("factors.other.label")
+		f.Icon = views.IconOther
+	}
+	if !g.Added.IsZero() {
+		f.Added = moment(pr, g.Added, pr.Date(g.Added))
+	}
+	switch {
+	case !g.LastUsed.IsZero():
+		f.LastUsed = moment(pr, g.LastUsed, ago(pr, g.LastUsed, p.now()))
+	case detailed && g.Kind != kindRecovery && !g.VerifiedOnly:
+		f.NeverUsed = true
+	}
+	if detailed && (g.Renamable || len(g.Channels) > 1) {
+		f.DetailsURL = factorPath(g)
 	}
 	return f
+}
+
+// moment is t shown as text, with its exact time for <time> and a tooltip.
+func moment(pr *i18n.Printer, t time.Time, text string) *views.Moment {
+	t = t.UTC()
+	return &views.Moment{Text: text, Datetime: t.Format(time.RFC3339), Exact: pr.Date(t) + ", " + pr.Time(t)}
+}
+
+// ago is how long ago t was, in words a person uses: today, yesterday,
+// days, months, years.
+func ago(pr *i18n.Printer, t, now time.Time) string {
+	y1, m1, d1 := t.UTC().Date()
+	y2, m2, d2 := now.UTC().Date()
+	days := int(time.Date(y2, m2, d2, 0, 0, 0, 0, time.UTC).Sub(time.Date(y1, m1, d1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	switch {
+	case days <= 0:
+		return pr.T("ago.today")
+	case days == 1:
+		return pr.T("ago.yesterday")
+	case days < 31:
+		return pr.T("ago.days", days)
+	case days < 365:
+		return pr.T("ago.months", days/30)
+	}
+	return pr.T("ago.years", days/365)
 }
 
 // removesOf lists everything that goes when g is removed.
@@ -225,12 +342,12 @@ func removesOf(pr *i18n.Printer, g factorGroup) []string {
 	switch g.Kind {
 	case kindGuardian:
 		out := []string{pr.T("remove.guardian.push")}
-		if len(g.MemberIDs) > 1 {
+		if g.HasOTPTwin {
 			out = append(out, pr.T("remove.guardian.otp"))
 		}
 		return out
 	case kindPhone:
-		phone := maskedForDisplay(g.Name)
+		phone := maskedForDisplay(g.Masked)
 		var out []string
 		for _, ch := range g.Channels {
 			if ch == "sms" {
@@ -240,8 +357,19 @@ func removesOf(pr *i18n.Printer, g factorGroup) []string {
 			}
 		}
 		return out
+	case kindSecurityKey:
+		return []string{strings.TrimSpace(pr.T("remove.securitykey", namedOrEmpty(pr, g)))}
+	case kindPasskey:
+		return []string{strings.TrimSpace(pr.T("remove.passkey", namedOrEmpty(pr, g)))}
 	}
-	return []string{factorView(pr, g).Label}
+	return []string{factorLabel(pr, g)}
+}
+
+func namedOrEmpty(pr *i18n.Printer, g factorGroup) string {
+	if g.Name == "" {
+		return ""
+	}
+	return pr.T("factors.named", g.Name)
 }
 
 func togetherReason(pr *i18n.Printer, g factorGroup) string {
@@ -271,6 +399,10 @@ func kindName(k factorKind) string {
 		return "phone"
 	case kindEmail:
 		return "email"
+	case kindSecurityKey:
+		return "security-key"
+	case kindPasskey:
+		return "passkey"
 	case kindRecovery:
 		return "recovery-code"
 	}

@@ -40,6 +40,7 @@ func testDepsOn(t testing.TB, now func() time.Time, logs *bytes.Buffer, kv kvsto
 		SignIn:    signin.New(signin.Config{Issuer: testIssuer, ClientID: "portal-web", RedirectURL: "https://mfa.example.com/callback", Now: now}),
 		Factors:   benchFactorList{auths: benchAuthenticators},
 		Recovery:  benchNoRecovery{},
+		Methods:   &fakeMethods{methods: benchMethods},
 		Sessions:  store,
 		Limits:    ratelimit.New(kv),
 		PublicURL: "https://mfa.example.com",

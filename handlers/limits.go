@@ -15,6 +15,9 @@ import (
 var (
 	regenerateRule   = ratelimit.Rule{Name: "regenerate-recovery-code", Max: 3, Window: 10 * time.Minute}
 	removeFactorRule = ratelimit.Rule{Name: "remove-factor", Max: 10, Window: 10 * time.Minute}
+	// changeMethodRule bounds renames and channel changes: each is a
+	// Management API call on the tenant's shared limit.
+	changeMethodRule = ratelimit.Rule{Name: "change-method", Max: 20, Window: 10 * time.Minute}
 	// preSessionRule bounds the iframe sign-ins one client address may
 	// start (nobody is signed in yet), so open pre-sessions cannot be piled
 	// up. It is generous: a whole office may share one address.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"mfaportal/authmethods"
 	"mfaportal/i18n"
 	"mfaportal/metrics"
 	"mfaportal/mfaapi"
@@ -24,6 +25,15 @@ import (
 type factorAPI interface {
 	ListAuthenticators(ctx context.Context, accessToken string) ([]mfaapi.Authenticator, error)
 	DeleteAuthenticator(ctx context.Context, accessToken, id string) error
+}
+
+// methodStore is the Management API's picture of a user's methods, cached
+// per user (package authmethods); every change through it forgets the cache.
+type methodStore interface {
+	List(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error)
+	Forget(ctx context.Context, userID string) error
+	Update(ctx context.Context, userID, methodID string, u mfaapi.MethodUpdate) error
+	Delete(ctx context.Context, userID, methodID string) error
 }
 
 // recoveryCodes regenerates a user's recovery code through the Management API.
@@ -63,6 +73,7 @@ var (
 	_ signInFlow    = (*signin.Client)(nil)
 	_ factorAPI     = (*mfaapi.Client)(nil)
 	_ recoveryCodes = (*mfaapi.Management)(nil)
+	_ methodStore   = (*authmethods.Cache)(nil)
 	_ sessionStore  = (*session.Store)(nil)
 	_ limiter       = (*ratelimit.Limiter)(nil)
 )
@@ -72,6 +83,7 @@ type Deps struct {
 	SignIn   signInFlow
 	Factors  factorAPI
 	Recovery recoveryCodes
+	Methods  methodStore
 	Sessions sessionStore
 	Limits   limiter
 
@@ -100,6 +112,7 @@ type portal struct {
 	signIn    signInFlow
 	factors   factorAPI
 	recovery  recoveryCodes
+	methods   methodStore
 	sessions  sessionStore
 	limits    limiter
 	publicURL string
@@ -115,8 +128,8 @@ type portal struct {
 }
 
 func newPortal(d Deps) (*portal, error) {
-	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil || d.Sessions == nil || d.Limits == nil {
-		return nil, errors.New("handlers: SignIn, Factors, Recovery, Sessions and Limits are required")
+	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil || d.Methods == nil || d.Sessions == nil || d.Limits == nil {
+		return nil, errors.New("handlers: SignIn, Factors, Recovery, Methods, Sessions and Limits are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -131,7 +144,7 @@ func newPortal(d Deps) (*portal, error) {
 		d.UpstreamTimeout = 10 * time.Second
 	}
 	return &portal{
-		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, sessions: d.Sessions, limits: d.Limits,
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits,
 		publicURL: d.PublicURL, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 	}, nil

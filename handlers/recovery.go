@@ -18,12 +18,12 @@ func (p *portal) handleRecoveryPage(c echo.Context) error {
 	sess := sessionFromContext(c)
 	// Listing first also checks the session's token still works, so the user
 	// is sent to sign in now rather than after pressing the button.
-	groups, err := p.freshGroups(c, sess)
+	uf, err := p.freshGroups(c, sess)
 	if err != nil {
 		return err
 	}
 	has := false
-	for _, g := range groups {
+	for _, g := range uf.groups {
 		has = has || g.Kind == kindRecovery
 	}
 	pg := p.page(c, p.tr(c).T("recovery.title"), sess)
@@ -59,6 +59,7 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	code, err := p.recovery.RegenerateRecoveryCode(ctx, sess.Sub)
+	p.forgetMethods(ctx, c, sess.Sub)
 	if err != nil {
 		p.audit(c, auditRecoveryCodeNew, sess.Sub, err, slog.String("factor_type", "recovery-code"))
 		return err

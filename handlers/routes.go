@@ -98,6 +98,7 @@ func New(d Deps) (*echo.Echo, error) {
 func (p *portal) pageTable() pageTable {
 	return pageTable{
 		{path: "/factors", get: p.handleFactors, signedIn: true, twin: true},
+		{path: "/factors/:id", get: p.handleMethod, post: p.handleMethodChange, signedIn: true, twin: true},
 		{path: "/factors/:id/delete", get: p.handleDeleteConfirm, post: p.handleDelete, signedIn: true, twin: true},
 		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
 		// Universal Login refuses frames: the frame's own sign-in page

@@ -184,6 +184,15 @@ func (p *Printer) T(key string, args ...any) string {
 // Lang is the BCP 47 tag, for <html lang> and ui_locales.
 func (p *Printer) Lang() string { return p.tag.String() }
 
+// Date is t's calendar date as the language writes it ("3 March 2025",
+// "3 mars 2025"); month names are catalogue words.
+func (p *Printer) Date(t time.Time) string {
+	return p.T("format.date", t.Day(), p.T(monthKeys[t.Month()-1]), t.Year())
+}
+
+var monthKeys = [12]string{"month.01", "month.02", "month.03", "month.04", "month.05", "month.06",
+	"month.07", "month.08", "month.09", "month.10", "month.11", "month.12"}
+
 // Time is t's time of day as the language writes it.
 func (p *Printer) Time(t time.Time) string {
 	return t.Format(p.T(keyTimeLayout))

@@ -172,6 +172,12 @@ func UpstreamEndpoint(r *http.Request) string {
 		return "delete_authenticator"
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/api/v2/users/") && strings.HasSuffix(path, "/recovery-code-regeneration"):
 		return "regenerate_recovery_code"
+	case strings.HasPrefix(path, "/api/v2/users/") && strings.HasSuffix(path, "/authentication-methods") && r.Method == http.MethodGet:
+		return "list_authentication_methods"
+	case strings.HasPrefix(path, "/api/v2/users/") && strings.Contains(path, "/authentication-methods/") && r.Method == http.MethodPatch:
+		return "update_authentication_method"
+	case strings.HasPrefix(path, "/api/v2/users/") && strings.Contains(path, "/authentication-methods/") && r.Method == http.MethodDelete:
+		return "delete_authentication_method"
 	case r.Method == http.MethodPost && path == "/oauth/token":
 		return "sign_in_token"
 	case path == "/.well-known/openid-configuration":

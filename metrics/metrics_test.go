@@ -58,6 +58,9 @@ func TestUpstreamEndpoint(t *testing.T) {
 		{http.MethodPost, "/oauth/token", "sign_in_token"},
 		{http.MethodGet, "/.well-known/openid-configuration", "discovery"},
 		{http.MethodGet, "/.well-known/jwks.json", "jwks"},
+		{http.MethodGet, "/api/v2/users/auth0%7C123/authentication-methods", "list_authentication_methods"},
+		{http.MethodPatch, "/api/v2/users/auth0%7C123/authentication-methods/phone%7Cdev_X", "update_authentication_method"},
+		{http.MethodDelete, "/api/v2/users/auth0%7C123/authentication-methods/passkey%7Cdev_X", "delete_authentication_method"},
 		{http.MethodGet, "/api/v2/users/auth0%7C123", "other"},
 		{http.MethodPost, "/mfa/authenticators", "other"},
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -26,6 +27,11 @@ const (
 type Management struct {
 	caller
 	tokens oauth2.TokenSource
+	// pausedUntil (Unix nanoseconds) is when the Management API may be
+	// called again after it answered 429: its limits are the tenant's, so
+	// once one call is limited every other call in this process waits for
+	// the reset instead of adding to the storm.
+	pausedUntil atomic.Int64
 }
 
 // NewManagement returns a Management API client for tenantURL (the canonical
@@ -50,16 +56,11 @@ func (m *Management) RegenerateRecoveryCode(ctx context.Context, userID string) 
 	if userID == "" {
 		return "", &APIError{Op: opRegenerate, Err: ErrBadRequest, detail: "empty user id"}
 	}
-	tok, err := m.token(ctx)
-	if err != nil {
-		return "", err
-	}
-	ans, err := m.do(ctx, call{
+	ans, err := m.call(ctx, call{
 		op: opRegenerate, method: http.MethodPost,
-		route:  "/api/v2/users/{id}/recovery-code-regeneration",
-		path:   "/api/v2/users/" + url.PathEscape(userID) + "/recovery-code-regeneration",
-		body:   []byte("{}"),
-		bearer: tok,
+		route: "/api/v2/users/{id}/recovery-code-regeneration",
+		path:  "/api/v2/users/" + url.PathEscape(userID) + "/recovery-code-regeneration",
+		body:  []byte("{}"),
 	})
 	if err != nil {
 		return "", err
@@ -76,6 +77,45 @@ func (m *Management) RegenerateRecoveryCode(ctx context.Context, userID string) 
 	}
 	return out.RecoveryCode, nil
 }
+
+// call sends c with the M2M token, unless the Management API is paused
+// after a 429, and starts the pause when it answers 429.
+func (m *Management) call(ctx context.Context, c call) (*answer, error) {
+	now := m.now()
+	if until := m.pausedUntil.Load(); now.UnixNano() < until {
+		reset := time.Unix(0, until)
+		return nil, &APIError{Op: c.op, Status: http.StatusTooManyRequests, Err: ErrRateLimited,
+			RetryAfter: reset.Sub(now), Reset: reset, detail: "paused after a rate-limited answer"}
+	}
+	tok, err := m.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.bearer, c.noRateLimitRetry = tok, true
+	ans, err := m.do(ctx, c)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests {
+		until := now.Add(time.Second) // Auth0 always sends a reset; this is a floor
+		if !apiErr.Reset.IsZero() && apiErr.Reset.After(until) {
+			until = apiErr.Reset
+		} else if apiErr.RetryAfter > time.Second {
+			until = now.Add(apiErr.RetryAfter)
+		}
+		if limit := now.Add(maxPause); until.After(limit) {
+			until = limit
+		}
+		for {
+			old := m.pausedUntil.Load()
+			if old >= until.UnixNano() || m.pausedUntil.CompareAndSwap(old, until.UnixNano()) {
+				break
+			}
+		}
+	}
+	return ans, err
+}
+
+// maxPause bounds a pause, whatever reset Auth0 names.
+const maxPause = 2 * time.Minute
 
 func plausibleRecoveryCode(code string) bool {
 	if code == "" || len(code) > maxRecoveryCodeLen {

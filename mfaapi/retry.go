@@ -41,6 +41,11 @@ type call struct {
 	bearer string // access token; never logged
 	// idempotent calls (GET, DELETE) are retried; the others never are.
 	idempotent bool
+	// noRateLimitRetry: a 429 is final. The Management API's limits are the
+	// tenant's, shared by every replica: one limited answer pauses all
+	// Management calls until the reset (see Management) rather than
+	// sitting it out per request.
+	noRateLimitRetry bool
 }
 
 // answer is a 2xx response, already read.
@@ -82,7 +87,8 @@ func (cl *caller) do(ctx context.Context, c call) (*answer, error) {
 				slog.String("op", c.op), slog.String("route", c.route), slog.Int("attempt", attempt))
 			return &answer{status: http.StatusNoContent}, nil
 		}
-		if !c.idempotent || attempt >= maxAttempts || !retryable(apiErr) || ctx.Err() != nil {
+		if !c.idempotent || attempt >= maxAttempts || !retryable(apiErr) || ctx.Err() != nil ||
+			c.noRateLimitRetry && apiErr.Status == http.StatusTooManyRequests {
 			return nil, apiErr
 		}
 		delay, ok := cl.retryDelay(ctx, apiErr, attempt)

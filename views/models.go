@@ -62,8 +62,10 @@ const (
 	IconGuardian Icon = "guardian"
 	IconPhone    Icon = "phone"
 	IconEmail    Icon = "email"
-	IconRecovery Icon = "recovery"
-	IconOther    Icon = "other"
+	IconRecovery    Icon = "recovery"
+	IconSecurityKey Icon = "security-key"
+	IconPasskey     Icon = "passkey"
+	IconOther       Icon = "other"
 )
 
 // Factor is one line of the factors page.
@@ -79,12 +81,54 @@ type Factor struct {
 	ActionURL  string
 	ActionText string
 	TestID     string
+	// Name is the user's own label for it, quoted ("“Work phone”"); "" when none.
+	Name string
+	// Dates reads "Added 3 March 2025 · Last used 2 days ago"; DatesExact
+	// is the exact times, for a tooltip and screen readers.
+	Added      *Moment
+	LastUsed   *Moment
+	NeverUsed  bool
+	DetailsURL string // the details page (rename, phone channel); "" when nothing to change
+}
+
+// Moment is a date shown in words, with the exact time in a <time>.
+type Moment struct {
+	Text     string // "3 March 2025", "2 days ago"
+	Datetime string // RFC 3339, for <time datetime>
+	Exact    string // "3 March 2025, 14:32 UTC"
 }
 
 // FactorsPage is GET /factors.
 type FactorsPage struct {
 	Page
 	Factors []Factor
+	// Partial: the Management API's details could not be loaded; the list
+	// is the MFA API's alone, and nothing is offered to remove or rename.
+	Partial bool
+}
+
+// MethodPage is GET /factors/{id}: one method's details, its name and a
+// phone's preferred channel.
+type MethodPage struct {
+	Page
+	Factor    Factor
+	ActionURL string // where the forms post (the page's own path)
+	// Renamable offers the name field; NameValue is what it holds and
+	// NameError why the last try was refused ("" when none).
+	Renamable bool
+	NameValue string
+	NameError string
+	// Channels offers the preferred channel of a phone with both.
+	Channels     []ChannelOption
+	ChannelError string
+	DeleteURL    string
+}
+
+// ChannelOption is one radio button of a phone's preferred channel.
+type ChannelOption struct {
+	Value   string // "sms" or "voice"
+	Label   string
+	Checked bool
 }
 
 // DeletePage is GET /factors/{id}/delete: the confirmation.
