@@ -27,6 +27,7 @@ type runStats struct {
 	p50, p99 time.Duration
 	// Tenant counters during the run.
 	upstreamLists int
+	methodLists   int // Management API GET …/authentication-methods
 	jwks          int
 	tokenCalls    int
 }
@@ -44,6 +45,15 @@ func (s runStats) upstreamPerView() float64 {
 		return 0
 	}
 	return float64(s.upstreamLists) / float64(s.requests)
+}
+
+// methodsPerView is Management API list calls per request served: with the
+// per-user cache warm, at most one per user per cache lifetime.
+func (s runStats) methodsPerView() float64 {
+	if s.requests == 0 {
+		return 0
+	}
+	return float64(s.methodLists) / float64(s.requests)
 }
 
 // loadRow is one concurrency of the main table.
@@ -146,18 +156,19 @@ func measureSides(ctx context.Context, e *env, sides []*target, concurrency int,
 }
 
 // counts are the tenant's counters that matter here.
-type counts struct{ lists, jwks, tokens int }
+type counts struct{ lists, methods, jwks, tokens int }
 
 func tenantCounts(e *env) counts {
 	return counts{
-		lists:  e.tenant.Calls(auth0emu.RouteListAuthenticators),
-		jwks:   e.tenant.Calls(auth0emu.RouteJWKS),
-		tokens: e.tenant.Calls(auth0emu.RouteToken),
+		lists:   e.tenant.Calls(auth0emu.RouteListAuthenticators),
+		methods: e.tenant.Calls(auth0emu.RouteListAuthenticationMethods),
+		jwks:    e.tenant.Calls(auth0emu.RouteJWKS),
+		tokens:  e.tenant.Calls(auth0emu.RouteToken),
 	}
 }
 
 func (c counts) minus(o counts) counts {
-	return counts{c.lists - o.lists, c.jwks - o.jwks, c.tokens - o.tokens}
+	return counts{c.lists - o.lists, c.methods - o.methods, c.jwks - o.jwks, c.tokens - o.tokens}
 }
 
 func (s *runStats) add(x sample, c counts) {
@@ -168,6 +179,7 @@ func (s *runStats) add(x sample, c counts) {
 	}
 	s.elapsed += x.elapsed
 	s.upstreamLists += c.lists
+	s.methodLists += c.methods
 	s.jwks += c.jwks
 	s.tokenCalls += c.tokens
 }

@@ -31,8 +31,14 @@ import (
 // it has already said what is wrong.
 var errChecksFailed = errors.New("some checks failed: fix what is marked ✗ above")
 
-// managementScope is what regenerating a recovery code needs.
-const managementScope = "update:users"
+// managementScopes are the M2M application's Management API scopes, each
+// with the feature it enables, in the order the README lists them.
+var managementScopes = []struct{ scope, feature string }{
+	{"read:authentication_methods", "names, dates, security keys and passkeys on the factors page, and which entries go together"},
+	{"update:authentication_methods", "renaming a method and choosing a phone's channel"},
+	{"delete:authentication_methods", "removing security keys and passkeys"},
+	{"update:users", "replacing the recovery code"},
+}
 
 // Run handles "mfaportal check": it loads the configuration as serve
 // does, then asks the tenant whether it will work, and says in plain words
@@ -159,14 +165,17 @@ func (ck checker) m2mToken(ctx context.Context) {
 	}
 	ck.report.pass("the M2M application obtains a Management API token")
 	scopes, err := unverifiedScopes(tok.AccessToken)
-	switch {
-	case err != nil:
+	if err != nil {
 		ck.report.unsure("M2M token scope", "the token is not a readable JWT, so its scope is unknown: "+err.Error())
-	case !slices.Contains(scopes, managementScope):
-		ck.report.fail("M2M token scope", "the token lacks "+managementScope+" (it has: "+strings.Join(scopes, " ")+
-			"): tick update:users for this application under APIs → Auth0 Management API → Machine to Machine Applications.")
-	default:
-		ck.report.pass("the M2M token has the " + managementScope + " scope")
+		return
+	}
+	for _, s := range managementScopes {
+		if slices.Contains(scopes, s.scope) {
+			ck.report.pass("the M2M token has " + s.scope + ": " + s.feature)
+			continue
+		}
+		ck.report.fail("M2M token scope "+s.scope, "the token lacks "+s.scope+" (it has: "+strings.Join(scopes, " ")+
+			"), so "+s.feature+" will not work: tick "+s.scope+" for this application under APIs → Auth0 Management API → Machine to Machine Applications.")
 	}
 }
 
