@@ -352,3 +352,20 @@ func (t *Tenant) MemberIDs(userID, id string) []string {
 	}
 	return nil
 }
+
+// MethodState returns a method's name and preferred channel as the
+// Management API states them; ok is false when the user has no such method.
+// For tests that check what a change did at the tenant.
+func (t *Tenant) MethodState(userID, methodID string) (name, preferred string, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	u := t.userByID(userID)
+	if u == nil {
+		return "", "", false
+	}
+	f := u.findFactor(methodID)
+	if f == nil {
+		return "", "", false
+	}
+	return f.name, f.preferred, true
+}

@@ -82,7 +82,7 @@ func Vars() []Var {
 		{
 			Name: "AUTH0_M2M_CLIENT_ID", Flag: "auth0-m2m-client-id", Required: true,
 			Example:     "yourM2MAppClientId",
-			Description: "Client ID of the Machine to Machine application authorised for the Auth0 Management API with the `update:users` scope (to regenerate recovery codes).",
+			Description: "Client ID of the Machine to Machine application authorised for the Auth0 Management API with the scopes `read:authentication_methods`, `update:authentication_methods`, `delete:authentication_methods` and `update:users` (see Setting it up; `mfaportal check` says which are missing).",
 			apply:       func(c *Config, v string) []string { return setClientID(&c.M2MClientID, v) },
 		},
 		{

@@ -272,7 +272,8 @@ func (p *portal) factorView(pr *i18n.Printer, g factorGroup, detailed bool) view
 	if g.deletable() {
 		f.DeleteURL = factorPath(g) + "/delete"
 	}
-	if g.Name != "" {
+	// The user's own name, unless it only repeats what the row says.
+	if g.Name != "" && !strings.EqualFold(g.Name, f.Label) {
 		f.Name = pr.T("factors.named", g.Name)
 	}
 	switch g.Kind {
@@ -296,6 +297,11 @@ func (p *portal) factorView(pr *i18n.Printer, g factorGroup, detailed bool) view
 		f.ActionURL, f.ActionText = "/recovery-code", pr.T("factors.recovery.action")
 	default:
 		f.Icon = views.IconOther
+	}
+	if !detailed && (g.Kind == kindApp || g.Kind == kindEmail) {
+		// Without the Management API an otp may be a Guardian app's codes
+		// and an email the verified address: say only what is known.
+		f.Detail = ""
 	}
 	if !g.Added.IsZero() {
 		f.Added = moment(pr, g.Added, pr.Date(g.Added))

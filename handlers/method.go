@@ -50,9 +50,11 @@ func (p *portal) renderMethod(c echo.Context, sess *session.Session, g factorGro
 	}
 	if len(g.Channels) > 1 {
 		for _, ch := range g.Channels {
-			page.Channels = append(page.Channels, views.ChannelOption{
-				Value: ch, Label: pr.T("method.channel." + ch), Checked: ch == g.Preferred,
-			})
+			label := pr.T("method.channel.sms")
+			if ch == "voice" {
+				label = pr.T("method.channel.voice")
+			}
+			page.Channels = append(page.Channels, views.ChannelOption{Value: ch, Label: label, Checked: ch == g.Preferred})
 		}
 	}
 	return p.render(c, status, pg, views.Method(page))

@@ -114,6 +114,9 @@ func TestFactorsPageWithoutTheManagementAPI(t *testing.T) {
 			if strings.Contains(body, "one-time codes)") {
 				t.Error("a twin relation is claimed without the Management API")
 			}
+			if strings.Contains(body, "Codes sent to this address") || strings.Contains(body, "Google Authenticator") {
+				t.Error("the page claims what an entry is without the Management API")
+			}
 			// A forged removal is refused, and the session is not ended
 			// (the Management API's 401 is the portal's, not the user's).
 			del := r.send(http.MethodPost, "/factors/totp%7Cdev_WzMZ2sZbUw1wbC2F/delete", r.form(rec))
@@ -204,6 +207,34 @@ func TestPreferredChannel(t *testing.T) {
 	}
 	if rec := r.send(http.MethodPost, "/factors/push%7Cdev_BBTKYpxKHOXVBnql", r.form(push, "change", "name", "name", "x")); rec.Code != http.StatusBadRequest {
 		t.Errorf("renaming the push: %d, want 400", rec.Code)
+	}
+}
+
+// The details page has its embed twin, framed by the configured origin,
+// with its forms posting to the twin.
+func TestMethodPageInAFrame(t *testing.T) {
+	r := newMethodRig(t, nil)
+	deps, store := testDeps(t, func() time.Time { return r.now }, nil)
+	deps.Methods, deps.FrameAncestors = r.methods, []string{"https://account.example.com"}
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler, r.cookie = h, signedIn(t, store, r.now, session.TopLevel)
+	rec := r.send(http.MethodGet, "/embed"+phonePage, nil)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors https://account.example.com") ||
+		!strings.Contains(rec.Body.String(), `action="/embed`+phonePage+`"`) {
+		t.Fatalf("/embed%s: %d, CSP %q", phonePage, rec.Code, rec.Header().Get("Content-Security-Policy"))
+	}
+	post := r.send(http.MethodPost, "/embed"+phonePage, r.form(rec, "change", "name", "name", "Desk"))
+	if post.Code != http.StatusSeeOther || post.Header().Get("Location") != "/embed/factors" || len(r.methods.updates) != 1 {
+		t.Errorf("renaming in the frame: %d to %q", post.Code, post.Header().Get("Location"))
+	}
+	// Signed out, the helpdesk link to a method's page comes back to it.
+	r.cookie = &http.Cookie{Name: session.CookieTopLevel, Value: "gone"}
+	if rec := r.send(http.MethodGet, phonePage, nil); rec.Code != http.StatusFound ||
+		rec.Header().Get("Location") != "/login?return="+url.QueryEscape(phonePage) {
+		t.Errorf("signed out: %d to %q, want sign-in and back", rec.Code, rec.Header().Get("Location"))
 	}
 }
 

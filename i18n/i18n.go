@@ -6,6 +6,7 @@
 package i18n
 
 import (
+	"strconv"
 	"context"
 	"embed"
 	"encoding/json"
@@ -187,7 +188,8 @@ func (p *Printer) Lang() string { return p.tag.String() }
 // Date is t's calendar date as the language writes it ("3 March 2025",
 // "3 mars 2025"); month names are catalogue words.
 func (p *Printer) Date(t time.Time) string {
-	return p.T("format.date", t.Day(), p.T(monthKeys[t.Month()-1]), t.Year())
+	// The year as plain digits: x/text would group them ("2,024").
+	return p.T("format.date", t.Day(), p.T(monthKeys[t.Month()-1]), strconv.Itoa(t.Year()))
 }
 
 var monthKeys = [12]string{"month.01", "month.02", "month.03", "month.04", "month.05", "month.06",
