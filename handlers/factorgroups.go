@@ -194,8 +194,7 @@ func detailedGroups(active []mfaapi.Authenticator, methods []mfaapi.AuthMethod) 
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]

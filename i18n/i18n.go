@@ -6,13 +6,13 @@
 package i18n
 
 import (
-	"strconv"
 	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"time"
 
 	"golang.org/x/text/feature/plural"

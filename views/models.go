@@ -58,10 +58,10 @@ type Flash struct {
 type Icon string
 
 const (
-	IconApp      Icon = "app"
-	IconGuardian Icon = "guardian"
-	IconPhone    Icon = "phone"
-	IconEmail    Icon = "email"
+	IconApp         Icon = "app"
+	IconGuardian    Icon = "guardian"
+	IconPhone       Icon = "phone"
+	IconEmail       Icon = "email"
 	IconRecovery    Icon = "recovery"
 	IconSecurityKey Icon = "security-key"
 	IconPasskey     Icon = "passkey"
