@@ -47,7 +47,8 @@ func (s *Store) TakeLogin(w http.ResponseWriter, r *http.Request) (*Login, error
 	if l.State == "" || l.ID == "" || s.now().Sub(time.Unix(l.Created, 0)) > LoginLifetime {
 		return nil, nil
 	}
-	if err := s.Spend(r.Context(), "login:"+l.ID); errors.Is(err, ErrSpent) {
+	// The round trip's cookie and seal last LoginLifetime: so does the mark.
+	if err := s.spend(r.Context(), "login:"+l.ID, LoginLifetime); errors.Is(err, ErrSpent) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err

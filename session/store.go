@@ -251,13 +251,19 @@ func (s *Store) End(w http.ResponseWriter, r *http.Request, sess *Session) error
 
 // Spend uses a one-time token (a form's nonce): nil the first time,
 // ErrSpent every other time, however many try at once and on whichever
-// replica. It is remembered for Lifetime, as long as any cookie that could
-// carry it.
+// replica. It is remembered for Lifetime, as long as any session cookie
+// that could carry it.
 func (s *Store) Spend(ctx context.Context, token string) error {
+	return s.spend(ctx, token, Lifetime)
+}
+
+// spend remembers token as used for ttl: as long as whatever carries it
+// can still be presented.
+func (s *Store) spend(ctx context.Context, token string, ttl time.Duration) error {
 	if token == "" {
 		return ErrSpent
 	}
-	wrote, err := s.kv.Set(ctx, spentKey(token), []byte{1}, Lifetime, kvstore.IfAbsent)
+	wrote, err := s.kv.Set(ctx, spentKey(token), []byte{1}, ttl, kvstore.IfAbsent)
 	if err != nil {
 		return err
 	}
