@@ -90,13 +90,17 @@ func (p *portal) handleCallback(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, login.ReturnPath)
 }
 
-// oauthErrors are the error codes Auth0 may send back instead of a code
-// (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6). Only these are named in the log;
-// anything else is "other", since the callback's query is the browser's.
-var oauthErrors = map[string]bool{
-	"access_denied": true, "invalid_request": true, "unauthorized_client": true,
-	"unsupported_response_type": true, "invalid_scope": true, "server_error": true,
-	"temporarily_unavailable": true, "interaction_required": true, "login_required": true,
+// oauthOutages are the error codes (RFC 6749 4.1.2.1) by which Auth0 says
+// it could not serve the sign-in: an outage, shown and counted as one.
+var oauthOutages = map[string]bool{"server_error": true, "temporarily_unavailable": true}
+
+// oauthRefusals are the other codes Auth0 may send back instead of a code
+// (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6): something about this attempt, not
+// an outage. Only these and the outages are named in the log; anything
+// else is "other", since the callback's query is the browser's to choose.
+var oauthRefusals = map[string]bool{
+	"invalid_request": true, "unauthorized_client": true, "unsupported_response_type": true,
+	"invalid_scope": true, "interaction_required": true, "login_required": true,
 	"account_selection_required": true, "consent_required": true, "invalid_request_uri": true,
 	"invalid_request_object": true, "request_not_supported": true, "request_uri_not_supported": true,
 	"registration_not_supported": true, "mfa_required": true, "mfa_registration_required": true,
@@ -104,15 +108,18 @@ var oauthErrors = map[string]bool{
 }
 
 // signInRefused explains an OAuth error Auth0 sent back instead of a code.
-// Auth0's error_description is not shown: it is not written for end users.
+// Auth0's error_description is not shown (it is not written for end users)
+// nor logged (the browser chose it); the code is logged from a fixed list.
 func signInRefused(code string) error {
-	if !oauthErrors[code] {
-		code = "other"
-	}
-	if code == "access_denied" {
+	switch {
+	case code == "access_denied":
 		return fmt.Errorf("%w: %s", errSignInCancelled, code)
+	case oauthOutages[code]:
+		return fmt.Errorf("%w: authorize answered %s", signin.ErrUnavailable, code)
+	case oauthRefusals[code]:
+		return fmt.Errorf("%w: %s", errSignInError, code)
 	}
-	return fmt.Errorf("%w: %s", errSignInError, code)
+	return fmt.Errorf("%w: other", errSignInError)
 }
 
 // handleLogout handles "POST /logout": it ends the session here (its whole

@@ -90,7 +90,7 @@ var errorTable = []struct {
 	{signin.ErrRejected, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{session.ErrHandoffRefused, errorEntry{"handoff_refused", 403, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{errSignInCancelled, errorEntry{"sign_in_cancelled", 403, "error.sign_in_cancelled.heading", "error.sign_in_cancelled.message", toSignInBack, "action.sign_in", outcomeRefused}},
-	{errSignInError, errorEntry{"sign_in_error", 502, "error.sign_in_error.heading", "error.sign_in_error.message", toSignInBack, "action.sign_in", outcomeFailure}},
+	{errSignInError, errorEntry{"sign_in_refused", 400, "error.sign_in_error.heading", "error.sign_in_error.message", toSignInBack, "action.sign_in", outcomeRefused}},
 	{session.ErrEnded, errorEntry{"session_ended", 401, "error.session_ended.heading", "error.session_ended.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{kvstore.ErrUnavailable, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again", outcomeFailure}},
 	{kvstore.ErrFull, errorEntry{"store_down", 503, "error.store_down.heading", "error.store_down.message", toRetry, "action.try_again", outcomeFailure}},

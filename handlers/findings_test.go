@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -310,6 +311,59 @@ func TestSessionFindings(t *testing.T) {
 						t.Errorf("the list after removal: %d, want the name shown escaped", page.Code)
 					}
 				})
+			}
+		})
+	}
+}
+
+// An error Auth0 reports about the user's own attempt is a 4xx page and an
+// INFO line with a fixed code; only Auth0's own outage codes are a 502 and
+// an ERROR. Text the browser put in the callback never reaches the log.
+func TestCallbackErrorsAreNotOutages(t *testing.T) {
+	tests := []struct {
+		code   string
+		status int
+		level  string
+		class  string
+	}{
+		{"access_denied", http.StatusForbidden, "INFO", "sign_in_cancelled"},
+		{"login_required", http.StatusBadRequest, "INFO", "sign_in_refused"},
+		{"<script>alert(1)</script> made-up", http.StatusBadRequest, "INFO", "sign_in_refused"},
+		{"server_error", http.StatusBadGateway, "ERROR", "unavailable"},
+		{"temporarily_unavailable", http.StatusBadGateway, "ERROR", "unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			var logs bytes.Buffer
+			now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+			deps, _ := testDeps(t, func() time.Time { return now }, &logs)
+			deps.SignIn = &fakeSignIn{name: "Alice", now: func() time.Time { return now }}
+			h, err := New(deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			login := httptest.NewRecorder()
+			h.ServeHTTP(login, httptest.NewRequest(http.MethodGet, "https://mfa.example.com/login", nil))
+			loc, _ := url.Parse(login.Header().Get("Location"))
+			req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/callback?"+url.Values{
+				"state": {loc.Query().Get("state")}, "error": {tt.code}, "error_description": {"free text from the query"}}.Encode(), nil)
+			req.AddCookie(cookieOf(login, session.CookieLogin))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			line := ""
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, `"request failed"`) {
+					line = l
+				}
+			}
+			if !strings.Contains(line, `"level":"`+tt.level+`"`) || !strings.Contains(line, `"error_class":"`+tt.class+`"`) {
+				t.Errorf("log line %s, want level %s class %s", line, tt.level, tt.class)
+			}
+			if strings.Contains(logs.String(), "script") || strings.Contains(logs.String(), "free text") {
+				t.Errorf("the browser's text reached the log: %s", logs.String())
 			}
 		})
 	}

@@ -62,6 +62,12 @@ func (m *Management) RegenerateRecoveryCode(ctx context.Context, userID string) 
 		path:  "/api/v2/users/" + url.PathEscape(userID) + "/recovery-code-regeneration",
 		body:  []byte("{}"),
 	})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusBadGateway || apiErr.Status == http.StatusGatewayTimeout) {
+		// A gateway in front of Auth0 gave up waiting: Auth0 may well have
+		// made the new code, which the user then never sees.
+		apiErr.Err = ErrOutcomeUnknown
+	}
 	if err != nil {
 		return "", err
 	}

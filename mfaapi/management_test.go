@@ -55,6 +55,18 @@ func TestRegenerateRecoveryCodeIsNeverRetried(t *testing.T) {
 			wantStatus: 500, wantAuth0: "Internal Server Error", wantDesc: "oops",
 		},
 		{
+			name:       "502 from a gateway: the outcome is unknown",
+			steps:      []step{respond(502, `<html>Bad Gateway</html>`), respond(200, `{"recovery_code":"X"}`)},
+			wantErr:    mfaapi.ErrOutcomeUnknown,
+			wantStatus: 502,
+		},
+		{
+			name:       "504 from a gateway: the outcome is unknown",
+			steps:      []step{respond(504, `<html>Gateway Timeout</html>`), respond(200, `{"recovery_code":"X"}`)},
+			wantErr:    mfaapi.ErrOutcomeUnknown,
+			wantStatus: 504,
+		},
+		{
 			name:       "429 is ErrRateLimited and not retried",
 			steps:      []step{rateLimited(time.Second), respond(200, `{"recovery_code":"X"}`)},
 			wantErr:    mfaapi.ErrRateLimited,
