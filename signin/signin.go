@@ -4,6 +4,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -15,10 +16,12 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // clockSkew is the leeway allowed between our clock and Auth0's.
@@ -87,9 +90,15 @@ type AuthRequest struct {
 type Client struct {
 	cfg Config
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards verifier and oauth; never held across a request
 	verifier *oidc.IDTokenVerifier
 	oauth    *oauth2.Config
+	// discovery makes concurrent first uses share one discovery request.
+	discovery singleflight.Group
+	// jwksFailedAt is when a JWKS request last failed (Unix nanoseconds; 0
+	// after a success). go-oidc reports a key fetch that failed like a bad
+	// signature; this tells the two apart.
+	jwksFailedAt atomic.Int64
 }
 
 // New returns a sign-in client for cfg; nothing is fetched yet.
@@ -109,18 +118,49 @@ func (o *Client) Ready(ctx context.Context) error {
 	return err
 }
 
+// load returns the flow's configuration, loading the issuer's discovery
+// on first use. The request is shared by concurrent callers and detached
+// from each of them; a caller waits only as long as its own ctx allows, so
+// a slow issuer never holds up a readiness probe past its deadline.
 func (o *Client) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
+	if oc, v := o.loaded(); oc != nil {
+		return oc, v, nil
+	}
+	done := o.discovery.DoChan("discovery", func() (any, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(o.cfg.HTTPClient.Timeout, 10*time.Second))
+		defer cancel()
+		return nil, o.discover(dctx)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, ctx.Err())
+	case r := <-done:
+		if r.Err != nil {
+			return nil, nil, r.Err
+		}
+	}
+	oc, v := o.loaded()
+	return oc, v, nil
+}
+
+func (o *Client) loaded() (*oauth2.Config, *oidc.IDTokenVerifier) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.oauth != nil {
-		return o.oauth, o.verifier, nil
-	}
-	ctx = oidc.ClientContext(ctx, o.cfg.HTTPClient)
-	provider, err := oidc.NewProvider(ctx, o.cfg.Issuer)
+	return o.oauth, o.verifier
+}
+
+// discover fetches the discovery document and builds the verifier, whose
+// key set fetches the JWKS through a client that notes failures.
+func (o *Client) discover(ctx context.Context) error {
+	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, o.cfg.HTTPClient), o.cfg.Issuer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: discovery: %v", ErrUnavailable, err)
 	}
-	o.verifier = provider.VerifierContext(ctx, &oidc.Config{
+	jwksClient := *o.cfg.HTTPClient
+	jwksClient.Transport = jwksWatch{next: transportOf(o.cfg.HTTPClient), failedAt: &o.jwksFailedAt}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.verifier = provider.VerifierContext(oidc.ClientContext(context.WithoutCancel(ctx), &jwksClient), &oidc.Config{
 		ClientID: o.cfg.ClientID,
 		// Pin RS256: Auth0 signs ID tokens with it, and accepting anything the
 		// token header names is how alg:none and HS256-with-secret attacks work.
@@ -135,7 +175,30 @@ func (o *Client) load(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifie
 		Scopes:       Scopes,
 	}
 	o.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
-	return o.oauth, o.verifier, nil
+	return nil
+}
+
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
+	}
+	return http.DefaultTransport
+}
+
+// jwksWatch notes whether the JWKS could be fetched.
+type jwksWatch struct {
+	next     http.RoundTripper
+	failedAt *atomic.Int64
+}
+
+func (w jwksWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := w.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		w.failedAt.Store(time.Now().UnixNano())
+	} else {
+		w.failedAt.Store(0)
+	}
+	return resp, err
 }
 
 // AuthCodeURL returns where to send the browser to sign in for tx.
@@ -184,8 +247,14 @@ func (o *Client) Exchange(ctx context.Context, code string, tx Transaction) (*Id
 	if rawID == "" {
 		return nil, fmt.Errorf("%w: no id_token in the token response", ErrRejected)
 	}
+	verifying := time.Now().UnixNano()
 	idt, err := verifier.Verify(ctx, rawID)
 	if err != nil {
+		if failed := o.jwksFailedAt.Load(); failed != 0 && failed >= verifying {
+			// The keys could not be fetched (say, during a key rotation):
+			// an outage, not a bad token.
+			return nil, fmt.Errorf("%w: id token keys: %v", ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("%w: id token: %v", ErrRejected, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(tx.Nonce)) != 1 || tx.Nonce == "" {

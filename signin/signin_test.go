@@ -173,3 +173,54 @@ func TestAuthCodeURL(t *testing.T) {
 		t.Error("the PKCE verifier is in the URL")
 	}
 }
+
+// A JWKS outage while the signing key rotates is Auth0 being unavailable,
+// not the sign-in being rejected: it must show and count as an outage.
+func TestJWKSOutageDuringRotationIsUnavailable(t *testing.T) {
+	o, tenant := newEmulatedOIDC(t, time.Now)
+	tx := newTx()
+	if _, err := o.Exchange(t.Context(), signInAtEmulator(t, o, tx), tx); err != nil {
+		t.Fatal(err) // the keys before the rotation are now cached
+	}
+	tenant.RotateKeys()
+	tenant.Inject(auth0emu.RouteJWKS, auth0emu.Fault{Status: http.StatusServiceUnavailable, Times: 100})
+	tx = newTx()
+	_, err := o.Exchange(t.Context(), signInAtEmulator(t, o, tx), tx)
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRejected) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	// Once the JWKS answers again, the new key verifies.
+	tenant.ClearFaults()
+	tx = newTx()
+	if _, err := o.Exchange(t.Context(), signInAtEmulator(t, o, tx), tx); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+}
+
+// A slow issuer holds up each caller only until its own deadline: a
+// readiness probe answers in time even while sign-in waits on discovery.
+func TestSlowDiscoveryKeepsToEachDeadline(t *testing.T) {
+	release := make(chan struct{})
+	var tenant *auth0emu.Tenant
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			<-release
+		}
+		tenant.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer close(release)
+	tenant, _ = auth0emu.New(auth0emu.Options{BaseURL: srv.URL})
+	o := New(Config{Issuer: tenant.Issuer(), ClientID: tenant.WebClient().ID, MaxAuthAge: time.Hour})
+	// A sign-in that waits as long as it may.
+	go o.Ready(context.Background())
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		err := o.Ready(ctx)
+		cancel()
+		if took := time.Since(start); took > time.Second || !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Ready with a 200ms deadline: %v after %v", err, took)
+		}
+	}
+}
