@@ -2,6 +2,7 @@ package auth0emu
 
 import (
 	"encoding/json"
+	"mime"
 	"net"
 	"net/http"
 	"time"
@@ -28,9 +29,17 @@ func (t *Tenant) adminRoutes() {
 }
 
 // loopbackOnly refuses callers that are not on this machine: even with
-// -allow-remote, nobody else may reconfigure the emulator.
+// -allow-remote, nobody else may reconfigure the emulator. It also refuses
+// what a browser marks as cross-origin (Sec-Fetch-Site, then Origin), so a
+// page on another site cannot drive it through the developer's browser
+// with a form or a text/plain POST.
 func (t *Tenant) loopbackOnly(h http.HandlerFunc) http.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := cop.Check(r); err != nil {
+			writeAuthError(w, http.StatusForbidden, "access_denied", "The emulator admin endpoint refuses cross-origin requests")
+			return
+		}
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
@@ -54,6 +63,10 @@ type adminFault struct {
 }
 
 func (t *Tenant) handleAdminInject(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeAuthError(w, http.StatusUnsupportedMediaType, "invalid_request", "Body must be application/json")
+		return
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
 	dec.DisallowUnknownFields()
 	var body adminFault

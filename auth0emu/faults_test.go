@@ -127,7 +127,8 @@ func TestRateLimit(t *testing.T) {
 
 func TestAdminEndpoint(t *testing.T) {
 	e := newEnv(t)
-	status, _, body := e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(`{"route":"GET /mfa/authenticators","status":502,"times":1}`))
+	asJSON := []string{"Content-Type", "application/json"}
+	status, _, body := e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(`{"route":"GET /mfa/authenticators","status":502,"times":1}`), asJSON...)
 	if status != 204 {
 		t.Fatalf("inject: %d %s", status, body)
 	}
@@ -141,11 +142,25 @@ func TestAdminEndpoint(t *testing.T) {
 		t.Fatalf("calls: %d %s", status, body)
 	}
 	for _, bad := range []string{`{"route":"GET /nope","status":500,"times":1}`, `{"route":"GET /mfa/authenticators","bogus":1}`, `{"route":"GET /mfa/authenticators","status":200,"times":1}`, `nope`} {
-		if status, _, _ := e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(bad)); status != 400 {
+		if status, _, _ := e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(bad), asJSON...); status != 400 {
 			t.Errorf("%s: %d", bad, status)
 		}
 	}
-	e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(`{"route":"GET /mfa/authenticators","latency_ms":5000}`))
+	// What a page on another site could make the developer's browser send:
+	// a text/plain POST (no preflight), marked cross-site by the browser.
+	for _, h := range [][]string{{"Content-Type", "text/plain"}, {"Content-Type", "application/json", "Sec-Fetch-Site", "cross-site"},
+		{"Content-Type", "text/plain", "Origin", "https://evil.example"}} {
+		if status, _, _ := e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(`{"route":"GET /mfa/authenticators","status":500,"times":5}`), h...); status != 415 && status != 403 {
+			t.Errorf("POST with %v: %d, want refused", h, status)
+		}
+	}
+	if status, _, _ := e.call(http.MethodPost, "/_emulator/rotate-keys", "", nil, "Sec-Fetch-Site", "cross-site"); status != 403 || len(e.tenant.keys.published()) != 1 {
+		t.Errorf("a cross-site key rotation: %d", status)
+	}
+	if status, _, _ := e.call(http.MethodGet, "/mfa/authenticators", tok, nil); status != 200 {
+		t.Errorf("a refused fault was set: %d", status)
+	}
+	e.call(http.MethodPost, "/_emulator/faults", "", strings.NewReader(`{"route":"GET /mfa/authenticators","latency_ms":5000}`), asJSON...)
 	if status, _, _ := e.call(http.MethodDelete, "/_emulator/faults", "", nil); status != 204 {
 		t.Fatal("clear faults")
 	}

@@ -61,6 +61,11 @@ func (p *portal) handleCallback(c echo.Context) error {
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(login.State)) != 1 {
 		return errStateMismatch
 	}
+	// RFC 9207: when the authorization server names itself, it must be
+	// ours; an answer from another server (a mix-up attack) is refused.
+	if q.Has("iss") && q.Get("iss") != p.issuer {
+		return errIssuerMismatch
+	}
 	if e := q.Get("error"); e != "" {
 		return signInRefused(e)
 	}

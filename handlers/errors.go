@@ -29,6 +29,7 @@ var (
 	errRegenAlreadyDone     = errors.New("handlers: regeneration form already used")
 	errLoginExpired         = errors.New("handlers: no usable sign-in round trip")
 	errStateMismatch        = errors.New("handlers: state mismatch")
+	errIssuerMismatch       = errors.New("handlers: the callback's iss is another issuer")
 	errNoCode               = errors.New("handlers: callback without a usable code")
 	errSignInCancelled      = errors.New("handlers: the user cancelled sign-in")
 	errSignInError          = errors.New("handlers: Auth0 reported a sign-in error")
@@ -86,6 +87,7 @@ var errorTable = []struct {
 	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery", outcomeRefused}},
 	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{errStateMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
+	{errIssuerMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{errNoCode, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{signin.ErrRejected, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{session.ErrHandoffRefused, errorEntry{"handoff_refused", 403, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},

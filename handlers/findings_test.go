@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"net"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -367,4 +368,106 @@ func TestCallbackErrorsAreNotOutages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The review's smaller holes: the callback's iss (RFC 9207), request ids
+// from anyone, the static folder's listing, embed audit events without sub.
+func TestSmallHoles(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	newRouter := func(logs *bytes.Buffer, trusted []*net.IPNet) (http.Handler, *fakeSignIn, *session.Store) {
+		deps, store := testDeps(t, func() time.Time { return now }, logs)
+		sign := &fakeSignIn{name: "Alice", now: func() time.Time { return now }}
+		deps.SignIn, deps.TrustedProxies, deps.FrameAncestors = sign, trusted, []string{"https://account.example.com"}
+		h, err := New(deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, sign, store
+	}
+
+	t.Run("callback iss", func(t *testing.T) {
+		for iss, want := range map[string]int{"": http.StatusSeeOther, testIssuer: http.StatusSeeOther, "https://evil.example/": http.StatusBadRequest} {
+			h, sign, _ := newRouter(nil, nil)
+			login := httptest.NewRecorder()
+			h.ServeHTTP(login, httptest.NewRequest(http.MethodGet, "https://mfa.example.com/login", nil))
+			loc, _ := url.Parse(login.Header().Get("Location"))
+			q := url.Values{"state": {loc.Query().Get("state")}, "code": {"c0de"}}
+			if iss != "" {
+				q.Set("iss", iss)
+			}
+			req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/callback?"+q.Encode(), nil)
+			req.AddCookie(cookieOf(login, session.CookieLogin))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != want || (want != http.StatusSeeOther && sign.exchanges.Load() != 0) {
+				t.Errorf("iss %q: %d (%d exchanges), want %d", iss, rec.Code, sign.exchanges.Load(), want)
+			}
+		}
+	})
+
+	t.Run("request ids only from trusted proxies", func(t *testing.T) {
+		_, proxies, _ := net.ParseCIDR("10.0.0.0/8")
+		h, _, _ := newRouter(nil, []*net.IPNet{proxies})
+		for addr, keep := range map[string]bool{"10.1.2.3:5000": true, "192.0.2.9:5000": false} {
+			req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/healthz", nil)
+			req.RemoteAddr = addr
+			req.Header.Set("X-Request-ID", "planted-by-client-123")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if got := rec.Header().Get("X-Request-ID") == "planted-by-client-123"; got != keep {
+				t.Errorf("from %s: kept %v, want %v", addr, got, keep)
+			}
+		}
+	})
+
+	t.Run("no listing of the static folder", func(t *testing.T) {
+		h, _, _ := newRouter(nil, nil)
+		for _, path := range []string{"/static/", "/static"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://mfa.example.com"+path, nil))
+			if rec.Code == http.StatusOK || strings.Contains(rec.Body.String(), `href="style.css"`) {
+				t.Errorf("GET %s: %d, lists the files", path, rec.Code)
+			}
+		}
+	})
+
+	t.Run("embed sign-in and sign-out are audited with the sub", func(t *testing.T) {
+		var logs bytes.Buffer
+		h, _, store := newRouter(&logs, nil)
+		top := signedIn(t, store, now, session.TopLevel)
+		send := func(method, target string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(method, "https://mfa.example.com"+target, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec
+		}
+		pre := send(http.MethodPost, "/embed/pre-session", url.Values{})
+		var answer struct{ Pre string }
+		json.Unmarshal(pre.Body.Bytes(), &answer)
+		done := send(http.MethodGet, popupDonePath+"?pre="+answer.Pre, nil, top)
+		code := handoffCodeAttr.FindStringSubmatch(done.Body.String())
+		if code == nil {
+			t.Fatalf("popup-done: %d", done.Code)
+		}
+		ho := send(http.MethodPost, "/embed/handoff", url.Values{"code": {code[1]}}, cookieOf(pre, session.CookiePreSession))
+		frame := cookieOf(ho, session.CookieEmbed)
+		page := send(http.MethodGet, "/embed/factors", nil, frame)
+		send(http.MethodPost, "/embed/logout", url.Values{"csrf_token": {formOf(t, page).Get("csrf_token")}}, frame)
+		for _, event := range []string{"signed_in", "signed_out"} {
+			found := false
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, `"event":"`+event+`"`) && strings.Contains(line, `"sub":"auth0|64a1f0c2e4b0a1b2c3d4e5f6"`) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no %s audit event with the sub:\n%s", event, logs.String())
+			}
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"mfaportal/session"
 	"mfaportal/signin"
 )
 
@@ -156,5 +157,32 @@ func TestClientIPAndHSTS(t *testing.T) {
 				t.Errorf("Strict-Transport-Security = %q, want it: %v", hsts, tt.wantHSTS)
 			}
 		})
+	}
+}
+
+// Wherever GET is served, HEAD is too, with the same status and headers
+// and no body.
+func TestHeadIsServedWhereGetIs(t *testing.T) {
+	deps, store := testDeps(t, time.Now, nil)
+	deps.FrameAncestors = []string{"https://account.example.com"}
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := signedIn(t, store, time.Now(), session.TopLevel)
+	for _, path := range []string{"/healthz", "/readyz", "/static/style.css", "/", "/login", "/signed-out", "/factors",
+		"/factors/totp%7Cdev_WzMZ2sZbUw1wbC2F", "/recovery-code", "/embed/factors", "/embed/login"} {
+		get, head := httptest.NewRecorder(), httptest.NewRecorder()
+		for method, rec := range map[string]*httptest.ResponseRecorder{http.MethodGet: get, http.MethodHead: head} {
+			req := httptest.NewRequest(method, "https://mfa.example.com"+path, nil)
+			req.AddCookie(cookie)
+			h.ServeHTTP(rec, req)
+		}
+		if head.Code != get.Code || head.Code == http.StatusMethodNotAllowed {
+			t.Errorf("HEAD %s: %d, GET: %d", path, head.Code, get.Code)
+		}
+		if head.Header().Get("Content-Type") != get.Header().Get("Content-Type") {
+			t.Errorf("HEAD %s: Content-Type %q, GET %q", path, head.Header().Get("Content-Type"), get.Header().Get("Content-Type"))
+		}
 	}
 }

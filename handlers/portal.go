@@ -88,7 +88,7 @@ type Deps struct {
 	Limits   limiter
 
 	PublicURL       string // e.g. https://mfa.example.com, no trailing slash
-	Issuer          string // for the CSP form-action
+	Issuer          string // the ID token issuer: the callback's iss, the CSP form-action
 	FrameAncestors  []string
 	UpstreamTimeout time.Duration
 	Logger          *slog.Logger
@@ -116,6 +116,7 @@ type portal struct {
 	sessions  sessionStore
 	limits    limiter
 	publicURL string
+	issuer    string
 	timeout   time.Duration
 	log       *slog.Logger
 	now       func() time.Time
@@ -145,7 +146,7 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	return &portal{
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits,
-		publicURL: d.PublicURL, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
+		publicURL: d.PublicURL, issuer: d.Issuer, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 	}, nil
 }

@@ -25,7 +25,7 @@ func New(d Deps) (*echo.Echo, error) {
 
 	e.Use(
 		middleware.Recover(),
-		withRequestID,
+		withRequestID(d.TrustedProxies),
 		p.withLanguage,
 		p.accessLog,
 		securityHeaders(contentSecurityPolicy(d.Issuer, nil), strings.HasPrefix(d.PublicURL, "https://")),
@@ -33,11 +33,18 @@ func New(d Deps) (*echo.Echo, error) {
 		refuseCrossOrigin,
 	)
 
+	// get serves a GET route and its HEAD: load balancers and monitors
+	// probe with HEAD, and net/http sends a HEAD answer without its body.
+	get := func(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+		e.GET(path, h, mw...)
+		e.HEAD(path, h, mw...)
+	}
+
 	// Public: health and static files.
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/factors") })
-	e.GET("/healthz", handleHealthz)
-	e.GET("/readyz", handleReadyz(d.ReadinessChecks, p.log, d.Metrics))
-	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	get("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/factors") })
+	get("/healthz", handleHealthz)
+	get("/readyz", handleReadyz(d.ReadinessChecks, p.log, d.Metrics))
+	get("/static/*", echo.WrapHandler(static.Handler()))
 
 	// Every page, and its embed twin when framing origins are configured:
 	// only those may be framed, and only by those origins. Without them
@@ -52,7 +59,7 @@ func New(d Deps) (*echo.Echo, error) {
 			embedMW = []echo.MiddlewareFunc{framed}
 		}
 		if pg.get != nil {
-			e.GET(pg.path, pg.get, mw...)
+			get(pg.path, pg.get, mw...)
 		}
 		if pg.post != nil {
 			post := append(mw, p.requireCSRF)
@@ -64,12 +71,12 @@ func New(d Deps) (*echo.Echo, error) {
 		if !embed || !pg.twin {
 			continue
 		}
-		get, post := pg.get, pg.post
+		embedGet, post := pg.get, pg.post
 		if !pg.signedIn {
-			get, post = pg.embedGet, pg.embedPost
+			embedGet, post = pg.embedGet, pg.embedPost
 		}
-		if get != nil {
-			e.GET(embedPrefix+pg.path, get, embedMW...)
+		if embedGet != nil {
+			get(embedPrefix+pg.path, embedGet, embedMW...)
 		}
 		if post != nil {
 			if pg.signedIn {
@@ -86,8 +93,8 @@ func New(d Deps) (*echo.Echo, error) {
 	if embed {
 		e.POST("/embed/pre-session", p.handlePreSession, framed)
 		e.POST("/embed/handoff", p.handleHandoff, framed)
-		e.GET("/embed/popup-login", p.handlePopupLogin, keepOpener)
-		e.GET(popupDonePath, p.handlePopupDone, keepOpener, p.requireSession)
+		get("/embed/popup-login", p.handlePopupLogin, keepOpener)
+		get(popupDonePath, p.handlePopupDone, keepOpener, p.requireSession)
 	}
 	return e, nil
 }

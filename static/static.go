@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"strings"
 )
 
 //go:embed *.css *.js *.svg
@@ -19,6 +20,11 @@ var files embed.FS
 func Handler() http.Handler {
 	fileServer := http.StripPrefix("/static/", http.FileServerFS(files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: the folder itself would be a listing.
+		if name := strings.TrimPrefix(r.URL.Path, "/static/"); name == "" || strings.HasSuffix(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		fileServer.ServeHTTP(w, r)
 	})
