@@ -45,6 +45,14 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if len(cfg.TrustedProxies) == 0 && cfg.PublicURL.Scheme == "https" {
+		// The portal serves plain HTTP: an https PUBLIC_URL means a proxy
+		// terminates TLS in front of it, and without TRUSTED_PROXIES the
+		// portal sees only that proxy's address.
+		o.Logger.Warn("PUBLIC_URL is https but TRUSTED_PROXIES is empty: if a proxy terminates TLS in front of the portal, " +
+			"the portal sees only its address, so all clients share the per-address limits and the logs show no client address; " +
+			"set TRUSTED_PROXIES to the proxy's network")
+	}
 	upstream := mfaapi.NewHTTPClient(cfg.UpstreamTimeout)
 	// The M2M token source gets its own copy of the client so its token
 	// requests are counted as such, apart from sign-in's code exchange.
@@ -100,6 +108,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 		Issuer:          cfg.Issuer(),
 		FrameAncestors:  cfg.FrameAncestors,
 		UpstreamTimeout: cfg.UpstreamTimeout,
+		ViewsPerMinute:  cfg.ViewsPerMinute,
 		Logger:          o.Logger,
 		Now:             o.Now,
 		AssetVersion:    static.Version(),

@@ -48,6 +48,7 @@ type Config struct {
 	TrustedProxies  []*net.IPNet  // TRUSTED_PROXIES; empty: X-Forwarded-For is ignored
 	MetricsAddr     string        // METRICS_ADDR; empty: no metrics listener
 	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
+	ViewsPerMinute  int           // VIEWS_PER_MINUTE
 	MaxAuthAge      time.Duration // MAX_AUTH_AGE
 	LogFormat       string        // LOG_FORMAT: "json" or "text"
 	LogLevel        slog.Level    // LOG_LEVEL
@@ -436,6 +437,18 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func setInt(dst *int, value string, lo, hi int) []string {
+	n, err := strconv.Atoi(strings.TrimSpace(value))
+	if err != nil {
+		return []string{fmt.Sprintf("%q is not a whole number", value)}
+	}
+	if n < lo || n > hi {
+		return []string{fmt.Sprintf("%d is out of range; use a number from %d to %d", n, lo, hi)}
+	}
+	*dst = n
+	return nil
 }
 
 func setDuration(dst *time.Duration, value string, lo, hi time.Duration) []string {

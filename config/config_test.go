@@ -438,6 +438,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		"SESSION_KEYS":                 testKey(1, 16) + "," + testKey(2, 8),
 		"FRAME_ANCESTORS":              "*",
 		"UPSTREAM_TIMEOUT":             "0s",
+		"VIEWS_PER_MINUTE":             "lots",
 		"MAX_AUTH_AGE":                 "48h",
 		"LOG_FORMAT":                   "yaml",
 		"LOG_LEVEL":                    "loud",

@@ -114,6 +114,14 @@ func Vars() []Var {
 			apply:       applyMetricsAddr,
 		},
 		{
+			Name: "VIEWS_PER_MINUTE", Flag: "views-per-minute", Default: "60",
+			Example:     "60",
+			Description: "Page views one user may make per minute (10 to 1000000). Each view asks Auth0, so this keeps one browser from spending the tenant's rate limit; people read far slower.",
+			apply: func(c *Config, v string) []string {
+				return setInt(&c.ViewsPerMinute, v, 10, 1_000_000)
+			},
+		},
+		{
 			Name: "UPSTREAM_TIMEOUT", Flag: "upstream-timeout", Default: "10s",
 			Example:     "10s",
 			Description: "Deadline for each request to Auth0, retries included (1s to 60s).",

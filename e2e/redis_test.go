@@ -54,6 +54,7 @@ func newReplicaEnvs(t *testing.T, redisURL string) (*env, *env) {
 			"UPSTREAM_TIMEOUT": "3s",
 			"LOG_LEVEL":        "debug",
 			"REDIS_URL":        redisURL,
+			"VIEWS_PER_MINUTE": "1000000",
 		}, app.Options{Logger: logger, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)

@@ -31,7 +31,11 @@ func (p *portal) handleEmbedLogin(c echo.Context) error {
 // partition with a random secret and gets the popup's address, which names
 // only the secret's hash.
 func (p *portal) handlePreSession(c echo.Context) error {
-	if err := p.checkLimit(c.Request().Context(), preSessionRule, c.RealIP()); err != nil {
+	err := p.checkLimit(c.Request().Context(), preSessionRule, clientKey(c.RealIP()))
+	if err == nil {
+		err = p.checkLimit(c.Request().Context(), preSessionCeiling, "all")
+	}
+	if err != nil {
 		// The frame's script reads this answer, not a person: no page.
 		var ex *ratelimit.ExceededError
 		if errors.As(err, &ex) {

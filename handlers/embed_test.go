@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -417,5 +419,72 @@ func TestPreSessionsAreLimitedPerAddress(t *testing.T) {
 	r.now = r.now.Add(preSessionRule.Window)
 	if rec := start("192.0.2.1"); rec.Code != http.StatusOK {
 		t.Errorf("after the window: status %d, want 200", rec.Code)
+	}
+}
+
+// Rotating addresses does not escape the pre-session limits: an IPv6 /64
+// is one client, and all clients together have a ceiling.
+func TestPreSessionLimitsHoldAcrossAddresses(t *testing.T) {
+	start := func(h http.Handler, addr string) int {
+		req := httptest.NewRequest(http.MethodPost, "https://mfa.example.com/embed/pre-session", strings.NewReader(""))
+		req.RemoteAddr = addr
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	r := newEmbedRig(t, accountOrigin)
+	for i := range preSessionRule.Max {
+		if code := start(r.handler, fmt.Sprintf("[2001:db8:1:2::%x]:40000", i+1)); code != http.StatusOK {
+			t.Fatalf("pre-session %d from one /64: %d", i+1, code)
+		}
+	}
+	if code := start(r.handler, "[2001:db8:1:2:ffff::1]:40000"); code != http.StatusTooManyRequests {
+		t.Errorf("one more from the same /64: %d, want 429", code)
+	}
+	if code := start(r.handler, "[2001:db8:1:3::1]:40000"); code != http.StatusOK {
+		t.Errorf("another /64: %d, want 200", code)
+	}
+
+	// The ceiling: every address new, still bounded.
+	r = newEmbedRig(t, accountOrigin)
+	refused := 0
+	for i := range preSessionCeiling.Max + 50 {
+		if start(r.handler, fmt.Sprintf("10.%d.%d.%d:40000", i>>16&255, i>>8&255, i&255)) == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != 50 {
+		t.Errorf("%d of %d pre-sessions from distinct addresses refused, want the 50 over the ceiling", refused, preSessionCeiling.Max+50)
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	for ip, want := range map[string]string{
+		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64", "2001:db8:1:2::9": "2001:db8:1:2::/64", "nonsense": "unknown",
+	} {
+		if got := clientKey(ip); got != want {
+			t.Errorf("clientKey(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}
+
+// Behind a proxy that TRUSTED_PROXIES does not name, the portal says so,
+// once.
+func TestWarnsWhenOnlyAProxyIsSeen(t *testing.T) {
+	var logs bytes.Buffer
+	deps, _ := testDeps(t, time.Now, &logs)
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/healthz", nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.4")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if n := strings.Count(logs.String(), "TRUSTED_PROXIES is empty"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
 	}
 }

@@ -163,6 +163,9 @@ func message(pr *i18n.Printer, e errorEntry, err error, wait time.Duration) stri
 		case changeMethodRule:
 			key = "error.too_often.change"
 		}
+		if ex.Rule.Name == "view" {
+			return pr.T("error.too_often.views", humanWait(pr, ex.Wait))
+		}
 		return pr.T(key, ex.Rule.Max, humanWait(pr, ex.Rule.Window), humanWait(pr, ex.Wait))
 	}
 	if e.class == "rate_limited" && wait > 0 {
@@ -190,6 +193,9 @@ func actionURL(c echo.Context, e errorEntry, err error) string {
 		var ex *ratelimit.ExceededError
 		if errors.As(err, &ex) && ex.Rule == regenerateRule {
 			return "/recovery-code"
+		}
+		if errors.As(err, &ex) && ex.Rule.Name == "view" {
+			return returnPathOf(c)
 		}
 	}
 	return "/factors"

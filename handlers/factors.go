@@ -40,6 +40,9 @@ type userFactors struct {
 // group. Without the Management API the page still lists, from the MFA API
 // alone.
 func (p *portal) freshGroups(c echo.Context, sess *session.Session) (userFactors, error) {
+	if err := p.checkLimit(c.Request().Context(), p.views, sess.Sub); err != nil {
+		return userFactors{}, err
+	}
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
 	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)

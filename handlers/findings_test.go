@@ -3,9 +3,9 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"net"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +17,7 @@ import (
 
 	"mfaportal/internal/redistest"
 	"mfaportal/kvstore"
+	"mfaportal/mfaapi"
 	"mfaportal/session"
 	"mfaportal/signin"
 )
@@ -470,4 +471,54 @@ func TestSmallHoles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// One browser cannot spend the tenant's rate limit: past VIEWS_PER_MINUTE
+// views a user's pages answer 429 without asking Auth0, and come back
+// after the minute.
+func TestViewLimit(t *testing.T) {
+	clk := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	deps, store := testDeps(t, func() time.Time { return clk }, nil)
+	deps.ViewsPerMinute = 10
+	calls := &countingFactors{benchFactorList{auths: benchAuthenticators}, 0}
+	deps.Factors = calls
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := signedIn(t, store, clk, session.TopLevel)
+	view := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/factors", nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range 10 {
+		if rec := view(); rec.Code != http.StatusOK {
+			t.Fatalf("view %d: %d", i+1, rec.Code)
+		}
+	}
+	rec := view()
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "Pages were opened very often") {
+		t.Errorf("view 11: %d, want 429 with Retry-After and a clear message", rec.Code)
+	}
+	if calls.n != 10 {
+		t.Errorf("%d MFA API calls for 11 views, want 10", calls.n)
+	}
+	clk = clk.Add(time.Minute)
+	if rec := view(); rec.Code != http.StatusOK {
+		t.Errorf("after the minute: %d", rec.Code)
+	}
+}
+
+// countingFactors counts list calls.
+type countingFactors struct {
+	benchFactorList
+	n int
+}
+
+func (f *countingFactors) ListAuthenticators(ctx context.Context, tok string) ([]mfaapi.Authenticator, error) {
+	f.n++
+	return f.benchFactorList.ListAuthenticators(ctx, tok)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,7 +22,25 @@ const readinessTimeout = 2 * time.Second
 // believes X-Forwarded-For from anyone, and its XFF extractor trusts every
 // private network by default; both would let a client choose the address
 // logged. Only the configured proxies are trusted here.
-func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+// ipExtractorWarning is trustedExtractor that, with no trusted proxies, calls
+// warn (once) when a request arrives through a proxy anyway: the portal then
+// sees only the proxy's address, and every client behind it shares one
+// per-address limit.
+func ipExtractorWarning(trusted []*net.IPNet, warn func()) echo.IPExtractor {
+	extract := trustedExtractor(trusted)
+	if len(trusted) > 0 || warn == nil {
+		return extract
+	}
+	var once sync.Once
+	return func(r *http.Request) string {
+		if r.Header.Get(echo.HeaderXForwardedFor) != "" {
+			once.Do(warn)
+		}
+		return extract(r)
+	}
+}
+
+func trustedExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}

@@ -47,6 +47,8 @@ func testDepsOn(t testing.TB, now func() time.Time, logs *bytes.Buffer, kv kvsto
 		Issuer:    testIssuer,
 		Logger:    logger,
 		Now:       now,
+		// Tests view pages far faster than a person (TestViewLimit sets one).
+		ViewsPerMinute: 1_000_000,
 	}, store
 }
 

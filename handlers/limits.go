@@ -3,9 +3,11 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"mfaportal/ratelimit"
+	"mfaportal/session"
 )
 
 // Per-user limits on destructive actions. They are not about load (Auth0
@@ -18,11 +20,39 @@ var (
 	// changeMethodRule bounds renames and channel changes: each is a
 	// Management API call on the tenant's shared limit.
 	changeMethodRule = ratelimit.Rule{Name: "change-method", Max: 20, Window: 10 * time.Minute}
-	// preSessionRule bounds the iframe sign-ins one client address may
-	// start (nobody is signed in yet), so open pre-sessions cannot be piled
-	// up. It is generous: a whole office may share one address.
+	// preSessionRule bounds the iframe sign-ins one client may start
+	// (nobody is signed in yet), by address (clientKey), so open
+	// pre-sessions cannot be piled up. It is generous: a whole office may
+	// share one address.
 	preSessionRule = ratelimit.Rule{Name: "start-embed-sign-in", Max: 300, Window: 10 * time.Minute}
+	// preSessionCeiling bounds the pre-sessions all clients together may
+	// open per pre-session lifetime, so rotating addresses cannot fill the
+	// state store either.
+	preSessionCeiling = ratelimit.Rule{Name: "start-embed-sign-in-all", Max: 20000, Window: session.PreSessionLifetime}
 )
+
+// viewRule bounds the page views of one user (VIEWS_PER_MINUTE): each asks
+// Auth0 (and is retried during an outage), so one browser must not spend
+// the tenant's rate limit. A person reads far slower.
+func viewRule(perMinute int) ratelimit.Rule {
+	return ratelimit.Rule{Name: "view", Max: perMinute, Window: time.Minute}
+}
+
+// clientKey is who a per-address limit counts: an IPv4 address, or an
+// IPv6 address's /64, which one client gets whole and can rotate through
+// for free.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "unknown"
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	prefix, _ := addr.Prefix(64)
+	return prefix.String()
+}
 
 // checkLimit counts one attempt at rule by who, and counts a refusal in
 // the metrics.

@@ -98,6 +98,10 @@ type Deps struct {
 	// Catalog is every language's words; nil means i18n.New().
 	Catalog *i18n.Catalog
 
+	// ViewsPerMinute bounds one user's page views (VIEWS_PER_MINUTE); 0
+	// means the default, 60.
+	ViewsPerMinute int
+
 	// Metrics records request metrics and error classes; nil records nothing.
 	Metrics *metrics.Metrics
 	// ReadinessChecks are what /readyz waits for (issuer discovery, Redis).
@@ -115,6 +119,7 @@ type portal struct {
 	methods   methodStore
 	sessions  sessionStore
 	limits    limiter
+	views     ratelimit.Rule // the page-view limit
 	publicURL string
 	issuer    string
 	timeout   time.Duration
@@ -144,7 +149,11 @@ func newPortal(d Deps) (*portal, error) {
 	if d.UpstreamTimeout <= 0 {
 		d.UpstreamTimeout = 10 * time.Second
 	}
+	if d.ViewsPerMinute <= 0 {
+		d.ViewsPerMinute = 60
+	}
 	return &portal{
+		views:  viewRule(d.ViewsPerMinute),
 		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits,
 		publicURL: d.PublicURL, issuer: d.Issuer, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,

@@ -21,7 +21,11 @@ func New(d Deps) (*echo.Echo, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = p.errorHandler
-	e.IPExtractor = ipExtractor(d.TrustedProxies)
+	e.IPExtractor = ipExtractorWarning(d.TrustedProxies, func() {
+		p.log.Warn("requests arrive through a proxy (X-Forwarded-For) but TRUSTED_PROXIES is empty: " +
+			"the portal sees only the proxy's address, so all its clients share one per-address limit; " +
+			"set TRUSTED_PROXIES to the proxy's network")
+	})
 
 	e.Use(
 		middleware.Recover(),
