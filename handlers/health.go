@@ -18,10 +18,6 @@ import (
 // should get an answer before its own timeout, even when a check hangs.
 const readinessTimeout = 2 * time.Second
 
-// ipExtractor finds the client address for c.RealIP(). Echo's default
-// believes X-Forwarded-For from anyone, and its XFF extractor trusts every
-// private network by default; both would let a client choose the address
-// logged. Only the configured proxies are trusted here.
 // ipExtractorWarning is trustedExtractor that, with no trusted proxies, calls
 // warn (once) when a request arrives through a proxy anyway: the portal then
 // sees only the proxy's address, and every client behind it shares one
@@ -40,6 +36,10 @@ func ipExtractorWarning(trusted []*net.IPNet, warn func()) echo.IPExtractor {
 	}
 }
 
+// trustedExtractor finds the client address for c.RealIP(). Echo's default
+// believes X-Forwarded-For from anyone, and its XFF extractor trusts every
+// private network by default; both would let a client choose the address
+// logged. Only the configured proxies are trusted here.
 func trustedExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
