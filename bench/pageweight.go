@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"golang.org/x/net/html"
 )
 
@@ -21,8 +22,12 @@ type resource struct {
 	contentType string
 	raw         int
 	gzipped     int
-	encoding    string // Content-Encoding the portal chose when offered gzip
-	thirdParty  bool
+	wire        int    // body bytes as sent, in the encoding the portal chose
+	encoding    string // Content-Encoding the portal chose when offered br and gzip
+	// cached says a browser keeps it for a repeat visit without asking
+	// (Cache-Control immutable).
+	cached     bool
+	thirdParty bool
 }
 
 // pageWeight is what a first visit to /factors costs the browser.
@@ -39,6 +44,19 @@ func (w pageWeight) totals() (raw, gzipped, thirdParty int) {
 		}
 	}
 	return raw, gzipped, thirdParty
+}
+
+// onTheWire is the body bytes a browser downloads on a first visit (every
+// resource) and on a repeat visit (only what it may not keep).
+func (w pageWeight) onTheWire() (first, repeat, repeatRequests int) {
+	for _, r := range w.resources {
+		first += r.wire
+		if !r.cached {
+			repeat += r.wire
+			repeatRequests++
+		}
+	}
+	return first, repeat, repeatRequests
 }
 
 // measurePageWeight fetches /factors and every stylesheet, icon, script and
@@ -80,14 +98,15 @@ func measurePageWeight(ctx context.Context, e *env, cookie string) (pageWeight, 
 	return w, nil
 }
 
-// fetchResource GETs u offering gzip, and measures the decoded body.
+// fetchResource GETs u offering br and gzip as a browser does, and measures
+// the body as sent and decoded.
 func fetchResource(ctx context.Context, client *http.Client, u *url.URL, cookie string) (resource, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return resource{}, nil, err
 	}
 	req.Header.Set("Cookie", cookie)
-	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
 	resp, err := client.Do(req)
 	if err != nil {
 		return resource{}, nil, err
@@ -96,14 +115,21 @@ func fetchResource(ctx context.Context, client *http.Client, u *url.URL, cookie 
 	if resp.StatusCode != http.StatusOK {
 		return resource{}, nil, fmt.Errorf("GET %s: status %d", u.Path, resp.StatusCode)
 	}
-	var body io.Reader = io.LimitReader(resp.Body, 8<<20)
+	sent, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return resource{}, nil, err
+	}
+	var body io.Reader = bytes.NewReader(sent)
 	encoding := resp.Header.Get("Content-Encoding")
-	if encoding == "gzip" {
+	switch encoding {
+	case "gzip":
 		zr, err := gzip.NewReader(body)
 		if err != nil {
 			return resource{}, nil, err
 		}
 		body = zr
+	case "br":
+		body = brotli.NewReader(body)
 	}
 	raw, err := io.ReadAll(body)
 	if err != nil {
@@ -114,7 +140,8 @@ func fetchResource(ctx context.Context, client *http.Client, u *url.URL, cookie 
 		return resource{}, nil, err
 	}
 	ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
-	return resource{path: u.RequestURI(), contentType: ct, raw: len(raw), gzipped: gz, encoding: cmp.Or(encoding, "identity")}, raw, nil
+	return resource{path: u.RequestURI(), contentType: ct, raw: len(raw), gzipped: gz, wire: len(sent),
+		encoding: cmp.Or(encoding, "identity"), cached: strings.Contains(resp.Header.Get("Cache-Control"), "immutable")}, raw, nil
 }
 
 func gzipSize(b []byte) (int, error) {

@@ -78,20 +78,22 @@ func (r *report) regeneration(g regenResult) {
 }
 
 func (r *report) pageWeight(w pageWeight) {
-	r.printf("Page weight of a first visit to /factors (signed in, empty cache; gzipped size computed here with compress/gzip, default level)\n")
+	r.printf("Page weight of a visit to /factors (signed in, a browser offering \"gzip, deflate, br\"; gzip column computed here, default level)\n")
 	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  resource\ttype\tbytes\tgzipped\tserved with Content-Encoding")
+	fmt.Fprintln(tw, "  resource\ttype\tbytes\tgzipped\ton the wire\tContent-Encoding\tkept for a repeat visit")
 	for _, res := range w.resources {
 		if res.thirdParty {
-			fmt.Fprintf(tw, "  %s\tTHIRD PARTY\t-\t-\t-\n", res.path)
+			fmt.Fprintf(tw, "  %s\tTHIRD PARTY\t-\t-\t-\t-\t-\n", res.path)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", res.path, res.contentType, res.raw, res.gzipped, res.encoding)
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%s\t%v\n", res.path, res.contentType, res.raw, res.gzipped, res.wire, res.encoding, res.cached)
 	}
 	_ = tw.Flush()
 	raw, gz, third := w.totals()
-	r.printf("  total: %d requests, %d bytes, %d bytes gzipped (%.1f KB); third-party requests: %d\n\n",
-		len(w.resources), raw, gz, float64(gz)/1024, third)
+	first, repeat, repeatRequests := w.onTheWire()
+	r.printf("  total: %d requests, %d bytes, %d bytes gzipped; third-party requests: %d\n", len(w.resources), raw, gz, third)
+	r.printf("  on the wire: first visit %d bytes in %d requests; repeat visit %d bytes in %d request(s) (the rest is immutable in the cache)\n\n",
+		first, len(w.resources), repeat, repeatRequests)
 }
 
 func (r *report) latency(l latencyResult) {
