@@ -11,7 +11,9 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -tags noemulator -o /mfapo
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /mfaportal /mfaportal
-USER nonroot
+# nonroot is uid 65532; the number works without /etc/passwd lookups, and
+# deploy/Containerfile.offline (what CI builds, with no registry) says the same.
+USER 65532:65532
 EXPOSE 8080
 # No shell in the image: the binary probes its own /healthz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 CMD ["/mfaportal", "healthcheck"]
