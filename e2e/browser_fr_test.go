@@ -70,7 +70,7 @@ func TestBrowserFrench(t *testing.T) {
 	// A fourth new code within ten minutes is one too many.
 	b.open(e.portalURL + "/recovery-code")
 	b.waitFor(`[data-testid=regenerate]`)
-	b.frenchSubmit("too-often-429", `[data-testid=regenerate]`, http.StatusTooManyRequests, errorAction, "Vous avez effectué cette action trop souvent")
+	b.frenchSubmit("too-often-429", `[data-testid=regenerate]`, http.StatusTooManyRequests, errorAction, "Veuillez patienter avant de réessayer")
 
 	b.frenchPopupDone()
 
@@ -101,8 +101,8 @@ func (b *tab) frenchConfirmations() {
 		"factor-guardian":     "Les codes à usage unique de la même application Guardian",
 		"factor-phone":        "Les appels vocaux au",
 		"factor-email":        "E-mail",
-		"factor-security-key": "Clé de sécurité «\u00a0YubiKey 5C\u00a0»",
-		"factor-passkey":      "Clé d’accès «\u00a0MacBook passkey\u00a0»",
+		"factor-security-key": "«\u00a0YubiKey 5C\u00a0»",
+		"factor-passkey":      "«\u00a0MacBook passkey\u00a0»",
 	}
 	links := b.removeLinks()
 	for kind := range links {
@@ -165,11 +165,11 @@ func (b *tab) frenchUpstreamFailures() {
 		status int
 		want   string
 	}{
-		{"upstream-down-502", auth0emu.Fault{Status: http.StatusServiceUnavailable, Times: 10}, http.StatusBadGateway, "Auth0 ne répond pas pour le moment"},
+		{"upstream-down-502", auth0emu.Fault{Status: http.StatusServiceUnavailable, Times: 10}, http.StatusBadGateway, "Le service de connexion ne fonctionne pas pour le moment"},
 		{"upstream-rate-limited-429", auth0emu.Fault{Status: http.StatusTooManyRequests, Times: 10}, http.StatusTooManyRequests, "Veuillez patienter"},
 		{"upstream-forbidden-403", auth0emu.Fault{Status: http.StatusForbidden, Times: 10}, http.StatusForbidden, "Cette action n’est pas autorisée"},
 		// Slower than UPSTREAM_TIMEOUT (3 s in these tests).
-		{"upstream-slow-504", auth0emu.Fault{Latency: 4 * time.Second}, http.StatusGatewayTimeout, "Auth0 met trop de temps à répondre"},
+		{"upstream-slow-504", auth0emu.Fault{Latency: 4 * time.Second}, http.StatusGatewayTimeout, "Le service de connexion met trop de temps à répondre"},
 		// Last: a refused token ends the portal session.
 		{"upstream-token-refused-401", auth0emu.Fault{Status: http.StatusUnauthorized, Times: 10}, http.StatusUnauthorized, "Veuillez vous reconnecter"},
 	}

@@ -208,7 +208,7 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 				e.tenant.Inject(auth0emu.RouteDeleteAuthenticator, slow)
 				return func() page { return b.post(path, form) }
 			},
-			status: http.StatusGatewayTimeout, says: "Auth0 is taking too long",
+			status: http.StatusGatewayTimeout, says: "The sign-in service is taking too long",
 			check: func(t *testing.T, e *env, b *browser, before state) {
 				if !slices.Equal(before.ids, e.ids(alice)) {
 					t.Error("the factors changed although the removal timed out")
@@ -242,7 +242,7 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 				form := regenerationForm(t, b)
 				return func() page { return b.post("/recovery-code", form) }
 			},
-			status: http.StatusGatewayTimeout, says: "Auth0 is taking too long",
+			status: http.StatusGatewayTimeout, says: "The sign-in service is taking too long",
 			check: func(t *testing.T, e *env, b *browser, before state) {
 				if e.tenant.RecoveryCode(alice) != before.code {
 					t.Error("the recovery code changed without a token")
@@ -263,7 +263,7 @@ func TestUpstreamSlowerThanTheTimeout(t *testing.T) {
 					return b.doOnce(req)
 				}
 			},
-			status: http.StatusGatewayTimeout, says: "Auth0 is taking too long",
+			status: http.StatusGatewayTimeout, says: "The sign-in service is taking too long",
 			check: func(t *testing.T, e *env, b *browser, before state) {
 				if hasSession(t, b) {
 					t.Error("a session exists although the code exchange timed out")
@@ -467,7 +467,7 @@ func TestServerErrorsAreRetriedThenExplained(t *testing.T) {
 		{"one 503 on a removal", auth0emu.RouteDeleteAuthenticator, auth0emu.Fault{Status: 503, Times: 1},
 			func(t *testing.T) page { return removeFactor(t, b, e.tenant.MethodID(alice, "email")) }, 2, http.StatusOK, `data-testid="flash"`},
 		{"lasting 500s on a removal", auth0emu.RouteDeleteAuthenticator, auth0emu.Fault{Status: 500, Times: 10},
-			func(t *testing.T) page { return removeFactor(t, b, e.idOf(alice, "totp|dev_")) }, 3, http.StatusBadGateway, "Auth0 isn&#39;t answering right now"},
+			func(t *testing.T) page { return removeFactor(t, b, e.idOf(alice, "totp|dev_")) }, 3, http.StatusBadGateway, "The sign-in service isn&#39;t working right now"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -598,7 +598,7 @@ func TestM2MTokenOutage(t *testing.T) {
 		t.Errorf("/factors while the M2M token fails: %d; want the list, the notice and no removal", list.status)
 	}
 	p := regenerate(t, b)
-	if p.status != http.StatusBadGateway || !strings.Contains(p.body, "Auth0 isn&#39;t answering right now") {
+	if p.status != http.StatusBadGateway || !strings.Contains(p.body, "The sign-in service isn&#39;t working right now") {
 		t.Errorf("regeneration: %d, want 502 explaining the outage", p.status)
 	}
 	expectFriendly(t, p)

@@ -116,8 +116,8 @@ func TestReplicasShareSessionsAndLimitsThroughRedis(t *testing.T) {
 		}
 		code := envA.tenant.RecoveryCode(alice)
 		p := regenerate(b)
-		if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "done this too often") || p.header.Get("Retry-After") == "" {
-			t.Fatalf("4th regeneration on B: %d, want 429 \"You've done this too often\" with Retry-After", p.status)
+		if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Please wait before trying again") || p.header.Get("Retry-After") == "" {
+			t.Fatalf("4th regeneration on B: %d, want 429 \"Please wait before trying again\" with Retry-After", p.status)
 		}
 		if envA.tenant.RecoveryCode(alice) != code {
 			t.Error("the refused regeneration changed the recovery code")

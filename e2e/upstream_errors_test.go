@@ -24,9 +24,9 @@ func TestUpstreamErrorsBecomeFriendlyPages(t *testing.T) {
 	}{
 		{"403", auth0emu.Fault{Status: 403, Times: 5}, http.StatusForbidden, "This action isn&#39;t allowed", false},
 		{"429 with a reset", auth0emu.Fault{Status: 429, Times: 5}, http.StatusTooManyRequests, "Please wait", true},
-		{"500 after retries", auth0emu.Fault{Status: 500, Times: 5}, http.StatusBadGateway, "Auth0 isn&#39;t answering right now", false},
-		{"503 after retries", auth0emu.Fault{Status: 503, Times: 5}, http.StatusBadGateway, "Auth0 isn&#39;t answering right now", false},
-		{"slower than the timeout", auth0emu.Fault{Latency: 5 * time.Second}, http.StatusGatewayTimeout, "Auth0 is taking too long", false},
+		{"500 after retries", auth0emu.Fault{Status: 500, Times: 5}, http.StatusBadGateway, "The sign-in service isn&#39;t working right now", false},
+		{"503 after retries", auth0emu.Fault{Status: 503, Times: 5}, http.StatusBadGateway, "The sign-in service isn&#39;t working right now", false},
+		{"slower than the timeout", auth0emu.Fault{Latency: 5 * time.Second}, http.StatusGatewayTimeout, "The sign-in service is taking too long", false},
 		// Last: a refused token ends the session (TestRefusedTokenEndsTheSession).
 		{"401", auth0emu.Fault{Status: 401, Times: 5}, http.StatusUnauthorized, "Please sign in again", false},
 	}

@@ -103,7 +103,7 @@ var errorTable = []struct {
 	{mfaapi.ErrOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.outcome_unknown.heading", "error.outcome_unknown.message", toRecovery, "action.generate_recovery", outcomeUnknown}},
 	{mfaapi.ErrTimeout, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
 	{context.DeadlineExceeded, errorEntry{"timeout", 504, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
-	{mfaapi.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
+	{mfaapi.ErrUnavailable, errorEntry{"unavailable", 502, "error.unreachable.heading", "error.unreachable.message", toRetry, "action.try_again", outcomeFailure}},
 	{signin.ErrUnavailable, errorEntry{"unavailable", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
 	{mfaapi.ErrUpstream, errorEntry{"upstream", 502, "error.upstream.heading", "error.upstream.message", toRetry, "action.try_again", outcomeFailure}},
 	{mfaapi.ErrBadRequest, errorEntry{"bad_request", 400, "error.didnt_work.heading", "error.refused.message", toMethods, "action.see_methods", outcomeRefused}},

@@ -59,7 +59,7 @@ func TestErrorPages(t *testing.T) {
 		{fmt.Errorf("loading: %w", kvstore.ErrUnavailable), 503, "store_down", "temporarily unavailable", "/factors"},
 		{kvstore.ErrFull, 503, "store_down", "temporarily unavailable", "/factors"},
 		{session.ErrEnded, 401, "session_ended", "Please sign in again", "/login"},
-		{&ratelimit.ExceededError{Rule: regenerateRule, Wait: 90 * time.Second}, 429, "too_often", "too often", "/recovery-code"},
+		{&ratelimit.ExceededError{Rule: regenerateRule, Wait: 90 * time.Second}, 429, "too_often", "Please wait before trying again", "/recovery-code"},
 		{&mfaapi.APIError{Err: mfaapi.ErrRateLimited, RetryAfter: 30 * time.Second}, 429, "rate_limited", "wait", "/factors"},
 		{fmt.Errorf("x: %w", mfaapi.ErrOutcomeUnknown), 502, "outcome_unknown", "", "/recovery-code"},
 		{errors.New("surprise"), 500, "internal", "", "/factors"},

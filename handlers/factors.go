@@ -74,9 +74,10 @@ func (p *portal) handleFactors(c echo.Context) error {
 	if pg.Flash == nil && c.QueryParam("saved") == "1" {
 		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
 	}
-	page := views.FactorsPage{Page: pg, Partial: !uf.detailed}
+	page := views.FactorsPage{Page: pg, Partial: !uf.detailed, NoRecoveryCode: true}
 	for _, g := range uf.groups {
 		page.Factors = append(page.Factors, p.factorView(pr, g, uf.detailed))
+		page.NoRecoveryCode = page.NoRecoveryCode && g.Kind != kindRecovery
 	}
 	return p.render(c, http.StatusOK, pg, views.Factors(page))
 }
@@ -366,19 +367,8 @@ func removesOf(pr *i18n.Printer, g factorGroup) []string {
 			}
 		}
 		return out
-	case kindSecurityKey:
-		return []string{strings.TrimSpace(pr.T("remove.securitykey", namedOrEmpty(pr, g)))}
-	case kindPasskey:
-		return []string{strings.TrimSpace(pr.T("remove.passkey", namedOrEmpty(pr, g)))}
 	}
 	return []string{factorLabel(pr, g)}
-}
-
-func namedOrEmpty(pr *i18n.Printer, g factorGroup) string {
-	if g.Name == "" {
-		return ""
-	}
-	return pr.T("factors.named", g.Name)
 }
 
 func togetherReason(pr *i18n.Printer, g factorGroup) string {

@@ -241,7 +241,7 @@ func TestMethodPageInAFrame(t *testing.T) {
 func TestRemoveSecurityKeyThroughTheManagementAPI(t *testing.T) {
 	r := newMethodRig(t, nil)
 	confirm := r.send(http.MethodGet, "/factors/webauthn-roaming%7Cdev_KEYxxxxxxxxxxxxx/delete", nil)
-	if confirm.Code != http.StatusOK || !strings.Contains(confirm.Body.String(), "Security key “YubiKey”") {
+	if confirm.Code != http.StatusOK || !strings.Contains(confirm.Body.String(), "Remove “Security key”?") || !strings.Contains(confirm.Body.String(), "“YubiKey”") {
 		t.Fatalf("confirmation: %d", confirm.Code)
 	}
 	rec := r.send(http.MethodPost, "/factors/webauthn-roaming%7Cdev_KEYxxxxxxxxxxxxx/delete", r.form(confirm))

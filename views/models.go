@@ -105,6 +105,8 @@ type FactorsPage struct {
 	// Partial: the Management API's details could not be loaded; the list
 	// is the MFA API's alone, and nothing is offered to remove or rename.
 	Partial bool
+	// NoRecoveryCode offers to make one: the user has none.
+	NoRecoveryCode bool
 }
 
 // MethodPage is GET /factors/{id}: one method's details, its name and a
