@@ -51,6 +51,7 @@ const usage = `usage:
   mfaportal [serve] [flags]   run the portal (configuration from the environment, see README)
   mfaportal check [flags]     check the configuration against the Auth0 tenant before going live
   mfaportal healthcheck       exit 0 when the local portal answers /healthz (for container HEALTHCHECK)
-  mfaportal dev               run the portal on an emulated Auth0 tenant with demo users
-  mfaportal emulator [flags]  run the emulated Auth0 tenant alone
+  mfaportal dev [-addr 127.0.0.1:8080] [-tenant-addr 127.0.0.1:9010] [-account-addr localhost:8081] [-users FILE]
+                              run the portal on an emulated Auth0 tenant with demo users (dev -h says more)
+  mfaportal emulator [flags]  run the emulated Auth0 tenant alone (emulator -h lists the flags)
 `

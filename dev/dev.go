@@ -6,12 +6,14 @@ package dev
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,33 +31,37 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	tenantAddr := fs.String("tenant-addr", "127.0.0.1:9010", "emulated tenant address (loopback)")
 	accountAddr := fs.String("account-addr", "localhost:8081", "sample account page that embeds the portal (loopback; another origin)")
 	usersFile := fs.String("users", "", "JSON file of users (default: built-in demo users)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("dev: %w", err)
+	if done, err := parseFlags(fs, args, stdout, "Runs the portal on an emulated Auth0 tenant with demo users; every address must be loopback."); done || err != nil {
+		return err
 	}
-	for _, a := range []string{*addr, *tenantAddr, *accountAddr} {
-		if err := auth0emu.CheckLoopback(a); err != nil {
-			return fmt.Errorf("dev: %w", err)
+	listeners := []struct {
+		flag, what, addr string
+		ln               net.Listener
+	}{
+		{"-tenant-addr", "the emulated tenant", *tenantAddr, nil},
+		{"-addr", "the portal", *addr, nil},
+		{"-account-addr", "the sample account page", *accountAddr, nil},
+	}
+	for _, l := range listeners {
+		if err := auth0emu.CheckLoopback(l.addr); err != nil {
+			return fmt.Errorf("dev: %s %s: %s in dev mode listens on loopback only, since it signs in through an emulated tenant whose demo passwords are public; use e.g. 127.0.0.1", l.flag, l.addr, l.what)
 		}
 	}
 	users, err := loadUsers(*usersFile)
 	if err != nil {
 		return err
 	}
-	tenantLn, err := net.Listen("tcp", *tenantAddr)
-	if err != nil {
-		return fmt.Errorf("dev: emulated tenant: %w", err)
+	for i := range listeners {
+		l := &listeners[i]
+		if l.ln, err = net.Listen("tcp", l.addr); err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("dev: %s for %s is already in use (another mfaportal dev?); choose another with %s, e.g. %s 127.0.0.1:0 for any free port", l.addr, l.what, l.flag, l.flag)
+			}
+			return fmt.Errorf("dev: %s: %w", l.what, err)
+		}
+		defer l.ln.Close()
 	}
-	defer tenantLn.Close()
-	portalLn, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("dev: portal: %w", err)
-	}
-	defer portalLn.Close()
-	accountLn, err := net.Listen("tcp", *accountAddr)
-	if err != nil {
-		return fmt.Errorf("dev: sample account page: %w", err)
-	}
-	defer accountLn.Close()
+	tenantLn, portalLn, accountLn := listeners[0].ln, listeners[1].ln, listeners[2].ln
 
 	tenantURL := "http://" + tenantLn.Addr().String()
 	portalURL := "http://" + portalLn.Addr().String()
@@ -104,8 +110,8 @@ func Emulator(ctx context.Context, args []string, stdout io.Writer) error {
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback address (it is a test double: never expose it)")
 	redirect := fs.String("redirect-uri", "http://127.0.0.1:8080/callback", "the portal's callback URL to register")
 	logoutURL := fs.String("logout-url", "http://127.0.0.1:8080/signed-out", "the portal's sign-out return URL to register")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("emulator: %w", err)
+	if done, err := parseFlags(fs, args, stdout, "Runs the emulated Auth0 tenant alone (a test double, not Auth0)."); done || err != nil {
+		return err
 	}
 	if !*allowRemote {
 		if err := auth0emu.CheckLoopback(*addr); err != nil {
@@ -132,6 +138,22 @@ func Emulator(ctx context.Context, args []string, stdout io.Writer) error {
 		tenant.Issuer(), web.ID, web.Secret, m2m.ID, m2m.Secret, *redirect)
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 	return app.Serve(ctx, ln, tenant, logger)
+}
+
+// parseFlags parses args; with -h it prints what the command does and its
+// flags, and done is true. A bad flag's error names the command.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, about string) (done bool, err error) {
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: %s [flags]\n\n%s\n\n", fs.Name(), about)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return true, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("%s: %w (see %s -h)", fs.Name(), err, fs.Name())
+	}
+	return false, nil
 }
 
 func loadUsers(path string) ([]auth0emu.User, error) {
