@@ -35,6 +35,7 @@ window.addEventListener("message", function (ev) {
   var frame = document.getElementById("portal");
   if (ev.origin !== %q || ev.source !== frame.contentWindow) { return; }
   window.portalMessages.push(ev.data);
+  if (frame.hasAttribute("data-resize") && ev.data.type === "mfaportal:height") { frame.style.height = ev.data.height + "px"; }
 });`, portalURL)
 			return
 		}
@@ -43,9 +44,15 @@ window.addEventListener("message", function (ev) {
 		if p := r.URL.Query().Get("frame"); strings.HasPrefix(p, "/embed/") {
 			path = p
 		}
+		// ?resize=1 sizes the frame by its height messages, as an account
+		// area following the README would.
+		resize := ""
+		if r.URL.Query().Get("resize") == "1" {
+			resize = " data-resize"
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!DOCTYPE html><html><head><title>Account</title><script src="/parent.js"></script></head>
-<body><h1>Account</h1><iframe id="portal" src="%s%s" width="600" height="500"></iframe></body></html>`, portalURL, html.EscapeString(path))
+<body><h1>Account</h1><iframe id="portal" src="%s%s" width="600" height="500"%s></iframe></body></html>`, portalURL, html.EscapeString(path), resize)
 	}))
 	srv.Listener.Close()
 	srv.Listener = ln
@@ -414,4 +421,35 @@ func (b *tab) newTabAt(u string) *tab {
 	other := &tab{t: b.t, e: b.e, ctx: ctx, shots: b.shots}
 	other.open(u)
 	return other
+}
+
+// The frame follows its content's height down as well as up: a long list,
+// then a short page, leaves no void.
+func TestBrowserEmbedFrameShrinks(t *testing.T) {
+	ln := listen(t)
+	e := newEnv(t, envOptions{extraEnv: map[string]string{"FRAME_ANCESTORS": originOn("127.0.0.1", ln)}})
+	parent := serveParentAs(t, ln, e.portalURL, "127.0.0.1")
+	b := newTab(t, e)
+	b.signInAlice("/factors", `[data-testid=factor-list]`)
+	b.open(parent + "/?resize=1")
+	frameHeight := func() int { return eval[int](b, `document.getElementById("portal").offsetHeight`) }
+	waitHeight := func(what string, ok func(int) bool) int {
+		deadline := time.Now().Add(stepTimeout)
+		for time.Now().Before(deadline) {
+			if h := frameHeight(); ok(h) {
+				return h
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		b.fail(what, fmt.Errorf("the frame stayed %d px high; messages %v", frameHeight(), portalMessages(b)))
+		return 0
+	}
+	tall := waitHeight("the long list sizes the frame", func(h int) bool { return h > 900 })
+	b.shot("frame-tall")
+	eval[string](b, `document.getElementById("portal").src = `+jsString(e.portalURL+"/embed/signed-out"))
+	short := waitHeight("the short page shrinks the frame", func(h int) bool { return h < tall-300 })
+	b.shot("frame-short")
+	if short > 600 {
+		t.Errorf("the signed-out page leaves the frame %d px high (from %d)", short, tall)
+	}
 }

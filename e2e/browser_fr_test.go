@@ -261,7 +261,6 @@ func (b *tab) frenchNewRecoveryCode() {
 		b.t.Errorf("copy status %q, want Copié.", copied)
 	}
 	b.frenchHere("new-recovery-code-copied", `[data-testid=saved-done]`, "Copié.")
-	b.do("tick saved", chromedp.Click(chromedp.CSS(`[data-testid=saved-check]`), chromedp.NodeVisible))
 	b.frenchSubmit("recovery-code-saved", `[data-testid=saved-done]`, http.StatusOK, `[data-testid=flash]`, "Votre nouveau code de récupération est prêt")
 
 	b.open(b.e.portalURL + "/recovery-code")

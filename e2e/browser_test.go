@@ -270,7 +270,6 @@ func TestBrowserRegenerateRecoveryCodeThenSignInWithIt(t *testing.T) {
 		t.Errorf("clipboard holds %q, want the new code", clip)
 	}
 
-	b.do("tick I have saved", chromedp.Click(chromedp.CSS(`[data-testid=saved-check]`), chromedp.NodeVisible))
 	b.click(`[data-testid=saved-done]`)
 	b.waitFor(`[data-testid=factor-list]`)
 	b.shot("factors-saved")
@@ -403,5 +402,40 @@ func TestBrowserBackAfterSignOutShowsNothingPrivate(t *testing.T) {
 	}
 	if b.count(`form[data-step=login]`) != 1 {
 		t.Errorf("after sign-out, Back should lead to the tenant's sign-in page; at %s", b.url())
+	}
+}
+
+// After a new recovery code, Back returns to the form without offering to
+// resubmit it, and Forward does not show the code again.
+func TestBrowserRecoveryCodeBack(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+	b.signInAlice("/recovery-code", `[data-testid=regenerate]`)
+	before := e.tenant.RecoveryCode(alice)
+	b.click(`[data-testid=regenerate]`)
+	b.waitFor(`[data-testid=recovery-code]`)
+	if got := b.portalPath(); got != "/recovery-code/new" {
+		t.Errorf("the new code is at %s, want /recovery-code/new (after a redirect)", got)
+	}
+	made := e.tenant.RecoveryCode(alice)
+	if made == before {
+		t.Fatal("no new code at the tenant")
+	}
+	b.shot("new-code")
+	b.load("back", chromedp.NavigateBack())
+	b.waitFor(`[data-testid=regenerate]`)
+	b.shot("back-to-the-form")
+	if got := b.portalPath(); got != "/recovery-code" {
+		t.Errorf("Back leads to %s, want the form page /recovery-code", got)
+	}
+	// Forward may come from the back/forward cache, with no request.
+	b.do("forward", chromedp.NavigateForward())
+	b.waitFor(`[data-testid=code-already-shown]`)
+	b.shot("forward-code-already-shown")
+	if strings.Contains(b.text(), made[:4]) {
+		t.Error("Forward shows the code again")
+	}
+	if e.tenant.RecoveryCode(alice) != made {
+		t.Error("going Back and Forward made another code")
 	}
 }

@@ -22,11 +22,11 @@ func (f benchFactorList) ListAuthenticators(context.Context, string) ([]mfaapi.A
 
 func (f benchFactorList) DeleteAuthenticator(context.Context, string, string) error { return nil }
 
-// benchNoRecovery satisfies Deps; the list page never regenerates.
+// benchNoRecovery makes the same code every time; the list page never asks.
 type benchNoRecovery struct{}
 
 func (benchNoRecovery) RegenerateRecoveryCode(context.Context, string) (string, error) {
-	return "", nil
+	return "B4DC0DE0B4DC0DE0B4DC0DE0", nil
 }
 
 var (

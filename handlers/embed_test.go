@@ -71,10 +71,8 @@ func (r *embedRig) do(method, target string, form url.Values, cookies ...*http.C
 
 func cookieNamed(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Cookie {
 	t.Helper()
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == name && c.MaxAge >= 0 {
-			return c
-		}
+	if c := cookieOf(rec, name); c != nil {
+		return c
 	}
 	t.Fatalf("no %s cookie in the response (status %d)", name, rec.Code)
 	return nil
@@ -317,12 +315,18 @@ func TestEmbedPagesNameTheirEventForTheParent(t *testing.T) {
 	if form.Get("csrf_token") == "" || form.Get("regen_nonce") == "" {
 		t.Fatalf("/embed/recovery-code: status %d, no form tokens", page.Code)
 	}
+	// A new code: the POST leads to its one display, in the frame.
+	regen := r.do(http.MethodPost, "/embed/recovery-code", form, signedIn)
+	if regen.Code != http.StatusSeeOther || regen.Header().Get("Location") != "/embed/recovery-code/new" {
+		t.Fatalf("regeneration in the frame: %d to %q", regen.Code, regen.Header().Get("Location"))
+	}
+	shown := r.do(http.MethodGet, "/embed/recovery-code/new", nil, cookieNamed(t, regen, session.CookieTopLevel))
 	tests := []struct {
 		name, event string
 		rec         *httptest.ResponseRecorder
 	}{
 		{"a list without news", "", r.do(http.MethodGet, "/embed/factors", nil, signedIn)},
-		{"a new recovery code", "recovery-code-regenerated", r.do(http.MethodPost, "/embed/recovery-code", form, signedIn)},
+		{"a new recovery code", "recovery-code-regenerated", shown},
 		{"signed out", "signed-out", r.do(http.MethodGet, "/embed/signed-out", nil)},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,8 @@ const (
 	flashRenamed        = "renamed"
 	flashChannelSMS     = "channel_sms"
 	flashChannelVoice   = "channel_voice"
+	// flashNewCode carries a new recovery code to its one display.
+	flashNewCode = "new_recovery_code"
 )
 
 // userFactors is what the portal knows of a user's methods now: the groups,

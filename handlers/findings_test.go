@@ -140,13 +140,18 @@ func (r *rig) send(method, target string, form url.Values, cookies ...*http.Cook
 }
 
 // cookieOf is the named cookie the answer set, nil when none (or deleted).
+// When an answer sets it twice the last one counts, as in a browser.
 func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	var last *http.Cookie
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == name && c.MaxAge >= 0 {
-			return c
+		if c.Name == name {
+			last = c
 		}
 	}
-	return nil
+	if last == nil || last.MaxAge < 0 {
+		return nil
+	}
+	return last
 }
 
 // signInThroughCallback runs /login and /callback and returns the session
@@ -201,7 +206,7 @@ func TestSessionFindings(t *testing.T) {
 				}
 				ok := 0
 				for _, s := range statuses {
-					if s == http.StatusOK {
+					if s == http.StatusSeeOther { // to the new code's one display
 						ok++
 					} else if s != http.StatusConflict && s != http.StatusTooManyRequests {
 						t.Errorf("status %d for a repeated form, want 409 (or 429)", s)
@@ -521,4 +526,35 @@ type countingFactors struct {
 func (f *countingFactors) ListAuthenticators(ctx context.Context, tok string) ([]mfaapi.Authenticator, error) {
 	f.n++
 	return f.benchFactorList.ListAuthenticators(ctx, tok)
+}
+
+// A new recovery code is shown exactly once, after a redirect: the browser's
+// Back or a reload neither resubmits the form nor shows the code again.
+func TestNewRecoveryCodeIsShownOnce(t *testing.T) {
+	for _, b := range stateBackends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			r := newRig(t, b, nil, "Alice")
+			sess := r.signInThroughCallback("/recovery-code")
+			form := formOf(t, r.send(http.MethodGet, "/recovery-code", nil, sess))
+			post := r.send(http.MethodPost, "/recovery-code", form, sess)
+			if post.Code != http.StatusSeeOther || post.Header().Get("Location") != "/recovery-code/new" || strings.Contains(post.Body.String(), "ABCD") {
+				t.Fatalf("regeneration: %d to %q", post.Code, post.Header().Get("Location"))
+			}
+			sess = cookieOf(post, session.CookieTopLevel)
+			first := r.send(http.MethodGet, "/recovery-code/new", nil, sess)
+			if first.Code != http.StatusOK || !strings.Contains(first.Body.String(), `data-testid="recovery-code"`) || !strings.Contains(first.Body.String(), "ABCD") {
+				t.Fatalf("the display: %d", first.Code)
+			}
+			if c := cookieOf(first, session.CookieTopLevel); c != nil {
+				sess = c
+			}
+			again := r.send(http.MethodGet, "/recovery-code/new", nil, sess)
+			if again.Code != http.StatusOK || strings.Contains(again.Body.String(), "ABCD") || !strings.Contains(again.Body.String(), `data-testid="code-already-shown"`) {
+				t.Errorf("a reload shows the code again (or no explanation): %d", again.Code)
+			}
+			if r.recovery.calls.Load() != 1 {
+				t.Errorf("%d regenerations", r.recovery.calls.Load())
+			}
+		})
+	}
 }

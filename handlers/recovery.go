@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,6 +66,37 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 		return err
 	}
 	p.audit(c, auditRecoveryCodeNew, sess.Sub, nil, slog.String("factor_type", "recovery-code"))
+	// POST-redirect-GET: the code waits in the session (sealed) for exactly
+	// one display, so Back or a reload neither resubmits the form nor shows
+	// the code again. A code too long to carry is shown here rather than lost.
+	if utf8.RuneCountInString(code) <= session.MaxFlashArgRunes {
+		sess.Flash, sess.FlashArg = flashNewCode, code
+		if err := p.sessions.Save(c.Response(), c.Request(), sess); err == nil {
+			return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/recovery-code/new"))
+		}
+	}
+	return p.showNewCode(c, sess, code)
+}
+
+// handleNewRecoveryCode handles "GET /recovery-code/new": the code just
+// made, once; afterwards it says the code was shown and offers another.
+func (p *portal) handleNewRecoveryCode(c echo.Context) error {
+	sess := sessionFromContext(c)
+	if sess.Flash != flashNewCode || sess.FlashArg == "" {
+		pg := p.page(c, p.tr(c).T("newcode.shown.heading"), sess)
+		return p.render(c, http.StatusOK, pg, views.RecoveryCodeShown(pg))
+	}
+	code := sess.FlashArg
+	sess.Flash, sess.FlashArg = "", ""
+	if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
+		// The code is made and not kept anywhere else: show it even though
+		// it could not be cleared.
+		p.log.Warn("could not clear the shown recovery code from the session", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+	}
+	return p.showNewCode(c, sess, code)
+}
+
+func (p *portal) showNewCode(c echo.Context, sess *session.Session, code string) error {
 	pg := p.page(c, p.tr(c).T("newcode.title"), sess)
 	pg.EmbedEvent = "recovery-code-regenerated"
 	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))

@@ -112,6 +112,7 @@ func (p *portal) pageTable() pageTable {
 		{path: "/factors/:id", get: p.handleMethod, post: p.handleMethodChange, signedIn: true, twin: true},
 		{path: "/factors/:id/delete", get: p.handleDeleteConfirm, post: p.handleDelete, signedIn: true, twin: true},
 		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
+		{path: "/recovery-code/new", get: p.handleNewRecoveryCode, signedIn: true, twin: true},
 		// Universal Login refuses frames: the frame's own sign-in page
 		// signs in through a popup.
 		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},

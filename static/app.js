@@ -3,8 +3,22 @@
   "use strict";
 
   // Copy button for the recovery code. Shown only when the script runs.
+  // A new recovery code is shown once. Browsers may keep a page in their
+  // back/forward cache even with Cache-Control: no-store: wipe the code when
+  // the page is left, and reload if it comes back from that cache (the
+  // server then says the code was shown).
+  var newCode = document.getElementById("recovery-code");
+  if (newCode) {
+    window.addEventListener("pagehide", function () {
+      newCode.textContent = "";
+      document.querySelectorAll("[data-copy-value]").forEach(function (b) { b.removeAttribute("data-copy-value"); });
+    });
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) { location.reload(); } });
+  }
+
   document.querySelectorAll("[data-copy-value]").forEach(function (button) {
     button.hidden = false;
+    button.parentElement.hidden = false; // the row, hidden without script
     button.addEventListener("click", function () {
       var status = button.parentElement.querySelector(".copy-status");
       var value = button.getAttribute("data-copy-value");
@@ -74,8 +88,10 @@
       try { sessionStorage.setItem("mfaportal-parent", parentOrigin); } catch (e) { /* not kept */ }
       var post = function (msg) { window.parent.postMessage(msg, parentOrigin); };
       var lastHeight = 0;
+      // The content's own height, so the frame shrinks as well as grows:
+      // scrollHeight never falls below the frame's current height.
       var sendHeight = function () {
-        var h = Math.ceil(document.documentElement.scrollHeight);
+        var h = Math.ceil(document.documentElement.getBoundingClientRect().height);
         if (h !== lastHeight) { lastHeight = h; post({ type: "mfaportal:height", height: h }); }
       };
       sendHeight();
