@@ -31,5 +31,9 @@ func TestBrowserUsableAt320px(t *testing.T) {
 		if right := eval[float64](b, `document.querySelector("`+p.action+`").getBoundingClientRect().right`); right > 320 {
 			t.Errorf("%s: the main action ends at %.0f px, off screen", p.path, right)
 		}
+		// The header leaves the screen to the page: it once took 165 px.
+		if h := eval[float64](b, `document.querySelector("header.top").getBoundingClientRect().height`); h > 140 {
+			t.Errorf("%s: the header is %.0f px high at 320 px", p.path, h)
+		}
 	}
 }

@@ -24,9 +24,6 @@ func (p *portal) page(c echo.Context, title string, sess *session.Session) views
 			SessionEnds: sess.TokenExpiry,
 			MinutesLeft: int((left + time.Minute - 1) / time.Minute),
 			SecondsLeft: int(left / time.Second),
-			// UTC until the page's script shows it on the browser's clock:
-			// the server doesn't know the user's time zone.
-			EndsAt: pr.Time(sess.TokenExpiry.UTC()),
 		}
 		pg.CSRFToken = sess.CSRFToken
 	}

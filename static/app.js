@@ -46,7 +46,8 @@
         var at = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { hour: "numeric", minute: "2-digit" })
           .format(new Date(until.getAttribute("datetime")));
         until.textContent = until.getAttribute("data-until").replace("{time}", at);
-      } catch (e) { /* keep the server's UTC time */ }
+        until.hidden = false;
+      } catch (e) { /* no clock time: the minutes left say enough */ }
     }
     // Count down from page load on the browser's clock: comparing the
     // server's absolute end time with a skewed browser clock would lie.

@@ -36,8 +36,6 @@ type User struct {
 	// SecondsLeft lets the page count down from when it loaded, on the
 	// browser's own clock, whatever that clock says the time is.
 	SecondsLeft int
-	// EndsAt is SessionEnds as the page's language writes a time of day.
-	EndsAt string
 }
 
 // FlashKind styles a one-time message.
