@@ -233,3 +233,23 @@ func postMFA(t *testing.T, e *env, state string, form url.Values) (int, *url.URL
 	loc, _ := resp.Location()
 	return resp.StatusCode, loc
 }
+
+// A developer without an authenticator app signs in with the code the
+// challenge page shows: it is the one an app would show for the user's
+// active secret, not the retired one's.
+func TestChallengePageShowsCurrentCode(t *testing.T) {
+	e := newEnv(t)
+	state := driveToMFA(t, e, "alice@example.com", "alice-demo-pass", "otp")
+	_, body := e.get(e.srv.URL + "/u/mfa?state=" + url.QueryEscape(state) + "&method=otp")
+	want, err := totpAt(DemoAliceTOTPSecret, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, `<code data-testid="totp-code">`+want+`</code>`) {
+		t.Fatalf("page lacks the current code %s:\n%s", want, body)
+	}
+	status, loc := postMFA(t, e, state, url.Values{"method": {"otp"}, "code": {want}, "action": {"verify"}})
+	if status != http.StatusFound || loc.Query().Get("code") == "" {
+		t.Fatalf("shown code refused: %d %v", status, loc)
+	}
+}

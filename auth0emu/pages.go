@@ -50,6 +50,7 @@ type mfaPage struct {
 	State, Method, Error string
 	Methods              []methodLink
 	TOTPSecret           string // otp: the seeded secret, so a developer can compute the code
+	TOTPCode             string // otp: the code an authenticator app would show now
 	EmulatorTime         int64  // the tenant clock, for computing TOTP codes under a fake clock
 	PushDevice           string
 	RecoveryCode         string // the current code, shown because this is an emulator
@@ -144,6 +145,7 @@ var translations = map[string]map[string]string{
 		"method_recovery-code": "Recovery code",
 		"otp_prompt":           "Enter the 6-digit code from your authenticator app.",
 		"otp_hint":             "Emulator: this user's TOTP secret is",
+		"otp_code_hint":        "Emulator: an authenticator app would show this code now (it changes every 30 seconds):",
 		"push_prompt":          "We sent a notification to your device. Approve it to continue.",
 		"push_hint":            "Emulator: no notification is sent; use the buttons below as the device would.",
 		"approve":              "Approve on device",
@@ -179,6 +181,7 @@ var translations = map[string]map[string]string{
 		"method_recovery-code": "Code de récupération",
 		"otp_prompt":           "Saisissez le code à 6 chiffres de votre application d'authentification.",
 		"otp_hint":             "Émulateur : le secret TOTP de cet utilisateur est",
+		"otp_code_hint":        "Émulateur : une application d'authentification afficherait maintenant ce code (il change toutes les 30 secondes) :",
 		"push_prompt":          "Nous avons envoyé une notification à votre appareil. Approuvez-la pour continuer.",
 		"push_hint":            "Émulateur : aucune notification n'est envoyée ; utilisez les boutons ci-dessous comme le ferait l'appareil.",
 		"approve":              "Approuver sur l'appareil",
