@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,19 @@ func (t *Tenant) adminRoutes() {
 	t.mux.HandleFunc("POST /_emulator/calls/reset", t.loopbackOnly(func(w http.ResponseWriter, r *http.Request) {
 		t.ResetCalls()
 		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.mux.HandleFunc("GET /_emulator/outbox", t.loopbackOnly(func(w http.ResponseWriter, r *http.Request) {
+		t.renderPage(w, r, http.StatusOK, "outbox", localeFrom(r.URL.Query().Get("ui_locales")), outboxPage{Enrolments: t.PendingEnrolments("")})
+	}))
+	// A form on the page above (same origin: loopbackOnly refuses others).
+	t.mux.HandleFunc("POST /_emulator/outbox/push", t.loopbackOnly(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		device := strings.TrimSpace(r.PostFormValue("device"))
+		if n := []rune(device); len(n) > 40 {
+			device = string(n[:40])
+		}
+		t.AnswerPush(r.PostFormValue("oob_code"), r.PostFormValue("action") == "approve", cmpOr(device, "Emulated phone"))
+		http.Redirect(w, r, "/_emulator/outbox", http.StatusSeeOther)
 	}))
 	t.mux.HandleFunc("POST /_emulator/rotate-keys", t.loopbackOnly(func(w http.ResponseWriter, r *http.Request) {
 		t.RotateKeys()

@@ -15,7 +15,7 @@ var templateFS embed.FS
 
 // pageNames are the emulator's HTML pages; each is templates/<name>.html
 // rendered inside templates/layout.html.
-var pageNames = []string{"login", "mfa", "recovery_new", "error", "logged_out"}
+var pageNames = []string{"login", "mfa", "recovery_new", "error", "logged_out", "outbox"}
 
 // pageSet holds the parsed pages.
 type pageSet struct{ pages map[string]*template.Template }
@@ -71,6 +71,10 @@ type methodLink struct {
 	Method, Label, URL string
 	Current            bool
 }
+
+// outboxPage lists unconfirmed enrolments with what a real tenant would
+// have sent.
+type outboxPage struct{ Enrolments []PendingEnrolment }
 
 // errorPage is the view model of the error page.
 type errorPage struct{ Code, Description string }
@@ -157,6 +161,16 @@ var translations = map[string]map[string]string{
 		"recovery_new_title":   "Save your new recovery code",
 		"recovery_new_intro":   "Your recovery code was used and has been replaced. Write this new code down now: it will not be shown again.",
 		"error_title":          "Something went wrong",
+		"outbox_title":         "Emulator: messages it would have sent",
+		"outbox_intro":         "Nothing leaves this machine. Codes for new phone and email methods appear here, and new Guardian enrolments wait here for the device's answer. Reload to see new ones.",
+		"outbox_empty":         "No enrolment is waiting.",
+		"outbox_code":          "Code:",
+		"outbox_device":        "Device name",
+		"outbox_channel_otp":   "Authenticator app",
+		"outbox_channel_sms":   "Text message",
+		"outbox_channel_voice": "Voice call",
+		"outbox_channel_email": "Email",
+		"outbox_channel_auth0": "Guardian app",
 		"logged_out_title":     "You are signed out",
 		"logged_out_intro":     "Your session at the emulated tenant has ended.",
 	},
@@ -193,6 +207,16 @@ var translations = map[string]map[string]string{
 		"recovery_new_title":   "Enregistrez votre nouveau code de récupération",
 		"recovery_new_intro":   "Votre code de récupération a été utilisé et remplacé. Notez ce nouveau code maintenant : il ne sera plus affiché.",
 		"error_title":          "Une erreur s'est produite",
+		"outbox_title":         "Émulateur : messages qu'il aurait envoyés",
+		"outbox_intro":         "Rien ne quitte cette machine. Les codes des nouvelles méthodes par téléphone et e-mail s'affichent ici, et les nouvelles inscriptions Guardian y attendent la réponse de l'appareil. Rechargez pour voir les nouveaux.",
+		"outbox_empty":         "Aucune inscription en attente.",
+		"outbox_code":          "Code :",
+		"outbox_device":        "Nom de l'appareil",
+		"outbox_channel_otp":   "Application d'authentification",
+		"outbox_channel_sms":   "SMS",
+		"outbox_channel_voice": "Appel vocal",
+		"outbox_channel_email": "E-mail",
+		"outbox_channel_auth0": "Application Guardian",
 		"logged_out_title":     "Vous êtes déconnecté",
 		"logged_out_intro":     "Votre session sur le tenant émulé est terminée.",
 	},

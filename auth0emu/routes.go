@@ -20,6 +20,7 @@ const (
 	RouteLogout                      = "GET /v2/logout"
 	RouteListAuthenticators          = "GET /mfa/authenticators"
 	RouteDeleteAuthenticator         = "DELETE /mfa/authenticators/{id}"
+	RouteAssociate                   = "POST /mfa/associate"
 	RouteRegenerateRecoveryCode      = "POST /api/v2/users/{id}/recovery-code-regeneration"
 	RouteListAuthenticationMethods   = "GET /api/v2/users/{id}/authentication-methods"
 	RouteDeleteAuthenticationMethods = "DELETE /api/v2/users/{id}/authentication-methods"
@@ -48,6 +49,7 @@ func (t *Tenant) routes() {
 	t.handle(RouteUserInfo, styleAuth, t.handleUserInfo)
 	t.handle(RouteListAuthenticators, styleAuth, t.handleListAuthenticators)
 	t.handle(RouteDeleteAuthenticator, styleAuth, t.handleDeleteAuthenticator)
+	t.handle(RouteAssociate, styleAuth, t.handleAssociate)
 
 	t.handle(RouteRegenerateRecoveryCode, styleMgmt, t.handleRegenerateRecoveryCode)
 	t.handle(RouteListAuthenticationMethods, styleMgmt, t.handleListAuthenticationMethods)

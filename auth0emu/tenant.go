@@ -141,7 +141,8 @@ type Tenant struct {
 	transactions map[string]*loginTxn   // by state handle
 	codes        map[string]*authCode   // by authorization code
 	refresh      map[string]*refreshGrant
-	sessions     map[string]*ssoSession // by cookie value
+	sessions     map[string]*ssoSession       // by cookie value
+	pending      map[string]*pendingEnrolment // by oob_code, or an OTP factor's id
 }
 
 // New builds a tenant from opts. It generates the first signing key.
@@ -198,6 +199,7 @@ func New(opts Options) (*Tenant, error) {
 		codes:        map[string]*authCode{},
 		refresh:      map[string]*refreshGrant{},
 		sessions:     map[string]*ssoSession{},
+		pending:      map[string]*pendingEnrolment{},
 	}
 	for _, u := range users {
 		rec := newUserRecord(u, t.started)

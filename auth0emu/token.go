@@ -101,6 +101,8 @@ func (t *Tenant) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 		return t.exchangeRefreshToken(client, params)
 	case grant == grantClientCreds && client.ID == t.M2MClient().ID:
 		return t.clientCredentials(client, params)
+	case (grant == grantMFAOTP || grant == grantMFAOOB) && client.ID == t.WebClient().ID:
+		return t.confirmEnrolment(client, grant, params)
 	}
 	return nil, &oauthError{status: http.StatusForbidden, code: "unauthorized_client",
 		description: "Grant type '" + grant + "' not allowed for the client."}

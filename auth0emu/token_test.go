@@ -92,7 +92,7 @@ func TestTokenBadInput(t *testing.T) {
 		{"empty form", form, "", 400, "invalid_request"},
 		{"malformed form", form, "grant_type=%zz", 400, "invalid_request"},
 		{"unknown grant", form, "grant_type=magic&client_id=" + web.ID, 400, "unsupported_grant_type"},
-		{"auth0 grant not enabled", form, "grant_type=http%3A%2F%2Fauth0.com%2Foauth%2Fgrant-type%2Fmfa-otp&client_id=" + web.ID + "&client_secret=" + web.Secret, 403, "unauthorized_client"},
+		{"auth0 grant not enabled", form, "grant_type=http%3A%2F%2Fauth0.com%2Foauth%2Fgrant-type%2Fpasswordless%2Fotp&client_id=" + web.ID + "&client_secret=" + web.Secret, 403, "unauthorized_client"},
 		{"repeated parameter", form, "grant_type=client_credentials&grant_type=client_credentials", 400, "invalid_request"},
 		{"missing client_id", form, "grant_type=authorization_code&code=x", 400, "invalid_request"},
 		{"missing code", form, "grant_type=authorization_code&client_id=" + web.ID + "&client_secret=" + web.Secret, 400, "invalid_request"},
