@@ -2,6 +2,7 @@ package mfaapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -180,6 +181,80 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 				{"POST", "/api/v2/users/auth0%7C63d17c639d503d76c056c16e/recovery-code-regeneration", "Bearer test-access-token"},
 			},
 		},
+		{
+			name:      "associate an authenticator app",
+			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OTP.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelOTP, "", "")
+				if err != nil || a.Secret != "HJ6XM2DNERXDAVCUONGWKRTCMNTU6VDF" || a.RecoveryCodes != nil ||
+					!strings.HasPrefix(a.BarcodeURI, "otpauth://totp/My%20Test%20Tenant:user%40example.com?secret=HJ6X") {
+					t.Fatalf("Associate = %+v, %v", a, err)
+				}
+			},
+			want: []servedRequest{{"POST", "/mfa/associate", "Bearer " + userToken}},
+		},
+		{
+			name:      "associate a phone by text message: the first enrolment's recovery code",
+			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OOB_SMS_channel.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelSMS, "+91123456789", "")
+				if err != nil || a.OOBChannel != "sms" || a.BindingMethod != "prompt" || !slices.Equal(a.RecoveryCodes, []string{"MZCRK3YX5V3AKNNYY6JEBQCL"}) || !strings.HasPrefix(a.OOBCode, "Fe26.2*") {
+					t.Fatalf("Associate = %+v, %v", a, err)
+				}
+			},
+			want: []servedRequest{{"POST", "/mfa/associate", "Bearer " + userToken}},
+		},
+		{
+			name:      "associate Guardian",
+			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OOB_Auth0_channel.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelGuardian, "", "")
+				if err != nil || a.OOBChannel != "auth0" || !strings.Contains(a.BarcodeURI, "enrollment_tx_id=") || a.OOBCode == "" {
+					t.Fatalf("Associate = %+v, %v", a, err)
+				}
+			},
+			want: []servedRequest{{"POST", "/mfa/associate", "Bearer " + userToken}},
+		},
+		{
+			name:      "confirm an app with the mfa-otp grant as go-auth0 sends it",
+			cassettes: []string{"TestMFAVerifyWithOTP__Should_return_tokens_for_a_valid_request.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				if err := mustConfirmer(t, baseURL, hc).ConfirmOTP(ctx, "mfa-token", "853860"); err != nil {
+					t.Fatalf("ConfirmOTP: %v", err)
+				}
+			},
+			want: []servedRequest{{"POST", "/oauth/token", ""}},
+		},
+		{
+			name:      "Guardian not answered yet",
+			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_an_error_when_requesting_before_authorizing.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationPending) {
+					t.Fatalf("ConfirmOOB = %v, want pending", err)
+				}
+			},
+			want: []servedRequest{{"POST", "/oauth/token", ""}},
+		},
+		{
+			name:      "Guardian denied",
+			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_an_error_when_requesting_when_authorization_has_been_denied.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationDenied) {
+					t.Fatalf("ConfirmOOB = %v, want denied", err)
+				}
+			},
+			want: []servedRequest{{"POST", "/oauth/token", ""}},
+		},
+		{
+			name:      "Guardian approved",
+			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_tokens_when_authorization_is_approved.yaml"},
+			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
+				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); err != nil {
+					t.Fatalf("ConfirmOOB: %v", err)
+				}
+			},
+			want: []servedRequest{{"POST", "/oauth/token", ""}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +265,15 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustConfirmer(t *testing.T, baseURL string, hc *http.Client) *mfaapi.Confirmer {
+	t.Helper()
+	c, err := mfaapi.NewConfirmer(baseURL, "test-client_id", "test-client_secret", mfaapi.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func mustClient(t *testing.T, baseURL string, opts ...mfaapi.Option) *mfaapi.Client {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,7 +39,13 @@ type call struct {
 	route  string // path template for logs, e.g. "/mfa/authenticators/{id}"
 	path   string // escaped path appended to the tenant URL
 	body   []byte // JSON body, nil for none
-	bearer string // access token; never logged
+	// form, when set, is sent form-encoded instead of body (the token
+	// endpoint's grants).
+	form   url.Values
+	bearer string // access token; never logged; "" sends no Authorization
+	// secrets are kept out of error texts besides the bearer (a form's
+	// codes, tokens and client secret).
+	secrets []string
 	// idempotent calls (GET, DELETE) are retried; the others never are.
 	idempotent bool
 	// noRateLimitRetry: a 429 is final. The Management API's limits are the
@@ -172,14 +179,17 @@ func (cl *caller) attempt(ctx context.Context, c call, attempt int) (ans *answer
 		return nil, e, true
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, statusError(c.op, resp.StatusCode, resp.Header, body, cl.now(), c.bearer), true
+		return nil, statusError(c.op, resp.StatusCode, resp.Header, body, cl.now(), append([]string{c.bearer}, c.secrets...)...), true
 	}
 	return &answer{status: resp.StatusCode, body: body, truncated: truncated}, nil, true
 }
 
 func (cl *caller) newRequest(ctx context.Context, c call) (*http.Request, error) {
 	var body io.Reader
-	if c.body != nil {
+	switch {
+	case c.form != nil:
+		body = strings.NewReader(c.form.Encode())
+	case c.body != nil:
 		body = bytes.NewReader(c.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, c.method, cl.baseURL+c.path, body)
@@ -187,13 +197,18 @@ func (cl *caller) newRequest(ctx context.Context, c call) (*http.Request, error)
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.body != nil {
+	switch {
+	case c.form != nil:
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case c.body != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if cl.userAgent != "" {
 		req.Header.Set("User-Agent", cl.userAgent)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.bearer)
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
 	return req, nil
 }
 
