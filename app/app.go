@@ -69,6 +69,10 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 	if err != nil {
 		return nil, err
 	}
+	enrol, err := mfaapi.NewEnroller(cfg.TenantURL(), cfg.ClientID, cfg.ClientSecret, nil, mfaapi.WithHTTPClient(upstream), mfaapi.WithLogger(o.Logger))
+	if err != nil {
+		return nil, err
+	}
 	signIn := signin.New(signin.Config{
 		Issuer:       cfg.Issuer(),
 		ClientID:     cfg.ClientID,
@@ -104,6 +108,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 		Methods:         authmethods.New(mgmt, kv),
 		Sessions:        sessions,
 		Limits:          ratelimit.New(kv),
+		Enrol:           enrol,
 		PublicURL:       cfg.PublicOrigin(),
 		Issuer:          cfg.Issuer(),
 		FrameAncestors:  cfg.FrameAncestors,

@@ -1,6 +1,7 @@
 package auth0emu
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -353,7 +354,9 @@ func (t *Tenant) PendingEnrolments(userID string) []PendingEnrolment {
 			ps = append(ps, p)
 		}
 	}
-	slices.SortFunc(ps, func(a, b *pendingEnrolment) int { return a.expires.Compare(b.expires) })
+	slices.SortFunc(ps, func(a, b *pendingEnrolment) int {
+		return cmp.Or(a.expires.Compare(b.expires), strings.Compare(a.key(), b.key()))
+	})
 	out := make([]PendingEnrolment, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, PendingEnrolment{UserID: p.userID, Channel: p.channel, Destination: cmpOr(p.factor.number, p.factor.address),

@@ -241,7 +241,12 @@ func TestOutboxPage(t *testing.T) {
 	tok := e.mfaToken("auth0|alice", scopeEnroll)
 	e.associate(tok, `{"authenticator_types":["oob"],"oob_channels":["email"],"email":"alice.work@example.com"}`)
 	_, push, _ := e.associate(tok, `{"authenticator_types":["oob"],"oob_channels":["auth0"]}`)
-	sent := e.tenant.PendingEnrolments("auth0|alice")[0].SentCode
+	var sent string
+	for _, p := range e.tenant.PendingEnrolments("auth0|alice") {
+		if p.Channel == "email" {
+			sent = p.SentCode
+		}
+	}
 	status, _, page := e.call(http.MethodGet, "/_emulator/outbox?ui_locales=fr", "", nil)
 	for _, want := range []string{`<code data-testid="outbox-code">` + sent + `</code>`, "alice.work@example.com", "Application Guardian", `data-testid="emulator-banner"`} {
 		if status != http.StatusOK || !strings.Contains(string(page), want) {

@@ -15,6 +15,8 @@ const (
 	auditRecoveryCodeNew = "recovery_code_regenerated"
 	auditMethodRenamed   = "method_renamed"
 	auditChannelChanged  = "preferred_channel_changed"
+	auditEnrolStarted    = "method_enrolment_started"
+	auditEnrolConfirmed  = "method_added"
 )
 
 // audit records one audit event for sub with the request id and the

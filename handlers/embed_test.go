@@ -302,7 +302,7 @@ func TestPopupMintsOneCodePerPreSession(t *testing.T) {
 	}
 }
 
-var hiddenInput = regexp.MustCompile(`name="(csrf_token|regen_nonce)" value="([^"]+)"`)
+var hiddenInput = regexp.MustCompile(`name="(csrf_token|regen_nonce|enrol_nonce)" value="([^"]+)"`)
 
 func TestEmbedPagesNameTheirEventForTheParent(t *testing.T) {
 	r := newEmbedRig(t, accountOrigin)

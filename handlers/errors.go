@@ -35,6 +35,8 @@ var (
 	errSignInError          = errors.New("handlers: Auth0 reported a sign-in error")
 	errDetailsUnavailable   = errors.New("handlers: the Management API's details are unavailable")
 	errBadChange            = errors.New("handlers: a change this method does not take")
+	errEnrolAlreadyDone     = errors.New("handlers: enrolment form already used or nothing to confirm")
+	errEnrolOutcomeUnknown  = errors.New("handlers: the confirmation's answer was lost")
 )
 
 // action is where an error page's one button leads.
@@ -84,6 +86,8 @@ var errorTable = []struct {
 	{errFactorGone, errorEntry{"factor_gone", 404, "error.factor_gone.heading", "error.factor_gone.message", toMethods, "action.see_methods", outcomeRefused}},
 	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery", outcomeRefused}},
 	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods", outcomeRefused}},
+	{errEnrolAlreadyDone, errorEntry{"form_used", 409, "error.enrol_done.heading", "error.enrol_done.message", toMethods, "action.see_methods", outcomeRefused}},
+	{errEnrolOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.enrol_unknown.heading", "error.enrol_unknown.message", toMethods, "action.see_methods", outcomeUnknown}},
 	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery", outcomeRefused}},
 	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in", outcomeRefused}},
 	{errStateMismatch, errorEntry{"sign_in_rejected", 400, "error.sign_in_failed.heading", "error.sign_in_failed.message", toSignIn, "action.sign_in", outcomeRefused}},
@@ -162,6 +166,8 @@ func message(pr *i18n.Printer, e errorEntry, err error, wait time.Duration) stri
 			key = "error.too_often.regenerate"
 		case changeMethodRule:
 			key = "error.too_often.change"
+		case enrolRule:
+			key = "error.too_often.enrol"
 		}
 		if ex.Rule.Name == "view" {
 			return pr.T("error.too_often.views", humanWait(pr, ex.Wait))

@@ -2,14 +2,17 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"mfaportal/kvstore"
+	"mfaportal/mfaapi"
 	"mfaportal/ratelimit"
 	"mfaportal/session"
 	"mfaportal/signin"
@@ -43,6 +46,7 @@ func testDepsOn(t testing.TB, now func() time.Time, logs *bytes.Buffer, kv kvsto
 		Methods:   &fakeMethods{methods: benchMethods},
 		Sessions:  store,
 		Limits:    ratelimit.New(kv),
+		Enrol:     &fakeEnroller{},
 		PublicURL: "https://mfa.example.com",
 		Issuer:    testIssuer,
 		Logger:    logger,
@@ -72,5 +76,41 @@ func signedIn(t testing.TB, store *session.Store, now time.Time, p session.Purpo
 		}
 	}
 	t.Fatal("no session cookie was written")
+	return nil
+}
+
+// fakeEnroller answers as Auth0 does for an authenticator app: an
+// association with a secret, then the code it expects (or err).
+type fakeEnroller struct {
+	mu           sync.Mutex
+	associations int
+	confirms     []string
+	wantCode     string
+	recovery     string
+	confirmErr   error
+}
+
+func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phone, email string) (mfaapi.Association, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.associations++
+	a := mfaapi.Association{AuthenticatorType: "otp", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+		BarcodeURI: "otpauth://totp/Tenant:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Tenant"}
+	if f.recovery != "" {
+		a.RecoveryCodes = []string{f.recovery}
+	}
+	return a, nil
+}
+
+func (f *fakeEnroller) ConfirmOTP(ctx context.Context, accessToken, otp string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.confirms = append(f.confirms, otp)
+	if f.confirmErr != nil {
+		return f.confirmErr
+	}
+	if otp != f.wantCode {
+		return &mfaapi.APIError{Op: "confirm", Status: 403, Code: "invalid_grant", Err: mfaapi.ErrInvalidCode}
+	}
 	return nil
 }

@@ -20,6 +20,9 @@ var (
 	// changeMethodRule bounds renames and channel changes: each is a
 	// Management API call on the tenant's shared limit.
 	changeMethodRule = ratelimit.Rule{Name: "change-method", Max: 20, Window: 10 * time.Minute}
+	// enrolRule bounds starts and confirmations of new methods: each start
+	// makes an entry at Auth0, each confirmation tries a code.
+	enrolRule = ratelimit.Rule{Name: "add-method", Max: 15, Window: 10 * time.Minute}
 	// preSessionRule bounds the iframe sign-ins one client may start
 	// (nobody is signed in yet), by address (clientKey), so open
 	// pre-sessions cannot be piled up. It is generous: a whole office may

@@ -56,6 +56,9 @@ type sessionStore interface {
 	Start(r *http.Request, p session.Purpose) (*session.Session, error)
 	End(w http.ResponseWriter, r *http.Request, s *session.Session) error
 	Spend(ctx context.Context, token string) error
+	PutEnrolment(ctx context.Context, sess *session.Session, e *session.Enrolment) error
+	Enrolment(ctx context.Context, sess *session.Session) (*session.Enrolment, error)
+	DropEnrolment(ctx context.Context, sess *session.Session) error
 	SaveLogin(w http.ResponseWriter, l *session.Login) error
 	TakeLogin(w http.ResponseWriter, r *http.Request) (*session.Login, error)
 	OpenPreSession(ctx context.Context, w http.ResponseWriter) (string, error)
@@ -86,6 +89,7 @@ type Deps struct {
 	Methods  methodStore
 	Sessions sessionStore
 	Limits   limiter
+	Enrol    enroller
 
 	PublicURL       string // e.g. https://mfa.example.com, no trailing slash
 	Issuer          string // the ID token issuer: the callback's iss, the CSP form-action
@@ -119,6 +123,7 @@ type portal struct {
 	methods   methodStore
 	sessions  sessionStore
 	limits    limiter
+	enrol     enroller
 	views     ratelimit.Rule // the page-view limit
 	publicURL string
 	issuer    string
@@ -134,8 +139,8 @@ type portal struct {
 }
 
 func newPortal(d Deps) (*portal, error) {
-	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil || d.Methods == nil || d.Sessions == nil || d.Limits == nil {
-		return nil, errors.New("handlers: SignIn, Factors, Recovery, Methods, Sessions and Limits are required")
+	if d.SignIn == nil || d.Factors == nil || d.Recovery == nil || d.Methods == nil || d.Sessions == nil || d.Limits == nil || d.Enrol == nil {
+		return nil, errors.New("handlers: SignIn, Factors, Recovery, Methods, Sessions, Limits and Enrol are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -154,7 +159,7 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	return &portal{
 		views:  viewRule(d.ViewsPerMinute),
-		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits,
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits, enrol: d.Enrol,
 		publicURL: d.PublicURL, issuer: d.Issuer, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 	}, nil

@@ -75,14 +75,15 @@ func (p *portal) handleRegenerate(c echo.Context) error {
 			return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/recovery-code/new"))
 		}
 	}
-	return p.showNewCode(c, sess, code)
+	return p.showNewCode(c, sess, code, false)
 }
 
 // handleNewRecoveryCode handles "GET /recovery-code/new": the code just
 // made, once; afterwards it says the code was shown and offers another.
 func (p *portal) handleNewRecoveryCode(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if sess.Flash != flashNewCode || sess.FlashArg == "" {
+	first := sess.Flash == flashFirstCode
+	if (sess.Flash != flashNewCode && !first) || sess.FlashArg == "" {
 		pg := p.page(c, p.tr(c).T("newcode.shown.heading"), sess)
 		return p.render(c, http.StatusOK, pg, views.RecoveryCodeShown(pg))
 	}
@@ -93,13 +94,18 @@ func (p *portal) handleNewRecoveryCode(c echo.Context) error {
 		// it could not be cleared.
 		p.log.Warn("could not clear the shown recovery code from the session", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
 	}
-	return p.showNewCode(c, sess, code)
+	return p.showNewCode(c, sess, code, first)
 }
 
-func (p *portal) showNewCode(c echo.Context, sess *session.Session, code string) error {
+// showNewCode shows a recovery code once: a regenerated one, or (first)
+// the one that came with the user's first method.
+func (p *portal) showNewCode(c echo.Context, sess *session.Session, code string, first bool) error {
 	pg := p.page(c, p.tr(c).T("newcode.title"), sess)
 	pg.EmbedEvent = "recovery-code-regenerated"
-	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4)}))
+	if first {
+		pg.EmbedEvent = "method-added"
+	}
+	return p.render(c, http.StatusOK, pg, views.RecoveryCode(views.RecoveryCodePage{Page: pg, Code: code, CodeChunks: chunk(code, 4), First: first}))
 }
 
 // chunk splits s into groups of n characters for reading aloud or typing.

@@ -113,6 +113,12 @@ func (p *portal) pageTable() pageTable {
 		{path: "/factors/:id/delete", get: p.handleDeleteConfirm, post: p.handleDelete, signedIn: true, twin: true},
 		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
 		{path: "/recovery-code/new", get: p.handleNewRecoveryCode, signedIn: true, twin: true},
+		{path: "/add", get: p.handleAdd, signedIn: true, twin: true},
+		{path: "/add/app", get: p.handleAddApp, post: p.handleStartApp, signedIn: true, twin: true},
+		// The steps' POSTs have GETs that lead back to the step, for a
+		// sign-in that returns to them.
+		{path: "/add/app/confirm", get: p.toAddApp, post: p.handleConfirmApp, signedIn: true, twin: true},
+		{path: "/add/app/cancel", get: p.toAddApp, post: p.handleCancelApp, signedIn: true, twin: true},
 		// Universal Login refuses frames: the frame's own sign-in page
 		// signs in through a popup.
 		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},

@@ -170,6 +170,8 @@ func UpstreamEndpoint(r *http.Request) string {
 		return "list_authenticators"
 	case r.Method == http.MethodDelete && strings.HasPrefix(path, "/mfa/authenticators/"):
 		return "delete_authenticator"
+	case r.Method == http.MethodPost && path == "/mfa/associate":
+		return "associate_authenticator"
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/api/v2/users/") && strings.HasSuffix(path, "/recovery-code-regeneration"):
 		return "regenerate_recovery_code"
 	case strings.HasPrefix(path, "/api/v2/users/") && strings.HasSuffix(path, "/authentication-methods") && r.Method == http.MethodGet:

@@ -55,6 +55,7 @@ func TestUpstreamEndpoint(t *testing.T) {
 		{http.MethodGet, "/mfa/authenticators", "list_authenticators"},
 		{http.MethodDelete, "/mfa/authenticators/totp%7Cdev_abc", "delete_authenticator"},
 		{http.MethodPost, "/api/v2/users/auth0%7C123/recovery-code-regeneration", "regenerate_recovery_code"},
+		{http.MethodPost, "/mfa/associate", "associate_authenticator"},
 		{http.MethodPost, "/oauth/token", "sign_in_token"},
 		{http.MethodGet, "/.well-known/openid-configuration", "discovery"},
 		{http.MethodGet, "/.well-known/jwks.json", "jwks"},

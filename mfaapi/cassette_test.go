@@ -185,7 +185,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "associate an authenticator app",
 			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OTP.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelOTP, "", "")
+				a, err := mustEnroller(t, baseURL, hc).Associate(ctx, userToken, mfaapi.ChannelOTP, "", "")
 				if err != nil || a.Secret != "HJ6XM2DNERXDAVCUONGWKRTCMNTU6VDF" || a.RecoveryCodes != nil ||
 					!strings.HasPrefix(a.BarcodeURI, "otpauth://totp/My%20Test%20Tenant:user%40example.com?secret=HJ6X") {
 					t.Fatalf("Associate = %+v, %v", a, err)
@@ -197,7 +197,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "associate a phone by text message: the first enrolment's recovery code",
 			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OOB_SMS_channel.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelSMS, "+91123456789", "")
+				a, err := mustEnroller(t, baseURL, hc).Associate(ctx, userToken, mfaapi.ChannelSMS, "+91123456789", "")
 				if err != nil || a.OOBChannel != "sms" || a.BindingMethod != "prompt" || !slices.Equal(a.RecoveryCodes, []string{"MZCRK3YX5V3AKNNYY6JEBQCL"}) || !strings.HasPrefix(a.OOBCode, "Fe26.2*") {
 					t.Fatalf("Associate = %+v, %v", a, err)
 				}
@@ -208,7 +208,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "associate Guardian",
 			cassettes: []string{"TestMFAAddAuthenticator__Should_return_response_for_OOB_Auth0_channel.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				a, err := mustClient(t, baseURL, mfaapi.WithHTTPClient(hc)).Associate(ctx, userToken, mfaapi.ChannelGuardian, "", "")
+				a, err := mustEnroller(t, baseURL, hc).Associate(ctx, userToken, mfaapi.ChannelGuardian, "", "")
 				if err != nil || a.OOBChannel != "auth0" || !strings.Contains(a.BarcodeURI, "enrollment_tx_id=") || a.OOBCode == "" {
 					t.Fatalf("Associate = %+v, %v", a, err)
 				}
@@ -219,7 +219,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "confirm an app with the mfa-otp grant as go-auth0 sends it",
 			cassettes: []string{"TestMFAVerifyWithOTP__Should_return_tokens_for_a_valid_request.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				if err := mustConfirmer(t, baseURL, hc).ConfirmOTP(ctx, "mfa-token", "853860"); err != nil {
+				if err := mustEnroller(t, baseURL, hc).ConfirmOTP(ctx, "mfa-token", "853860"); err != nil {
 					t.Fatalf("ConfirmOTP: %v", err)
 				}
 			},
@@ -229,7 +229,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "Guardian not answered yet",
 			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_an_error_when_requesting_before_authorizing.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationPending) {
+				if err := mustEnroller(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationPending) {
 					t.Fatalf("ConfirmOOB = %v, want pending", err)
 				}
 			},
@@ -239,7 +239,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "Guardian denied",
 			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_an_error_when_requesting_when_authorization_has_been_denied.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationDenied) {
+				if err := mustEnroller(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); !errors.Is(err, mfaapi.ErrAuthorizationDenied) {
 					t.Fatalf("ConfirmOOB = %v, want denied", err)
 				}
 			},
@@ -249,7 +249,7 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 			name:      "Guardian approved",
 			cassettes: []string{"TestMFAVerifyWithOOB__Should_return_tokens_when_authorization_is_approved.yaml"},
 			run: func(t *testing.T, ctx context.Context, baseURL string, hc *http.Client) {
-				if err := mustConfirmer(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); err != nil {
+				if err := mustEnroller(t, baseURL, hc).ConfirmOOB(ctx, "mfa-token", "oob-token", ""); err != nil {
 					t.Fatalf("ConfirmOOB: %v", err)
 				}
 			},
@@ -267,9 +267,9 @@ func TestAgainstRecordedAuth0Responses(t *testing.T) {
 	}
 }
 
-func mustConfirmer(t *testing.T, baseURL string, hc *http.Client) *mfaapi.Confirmer {
+func mustEnroller(t *testing.T, baseURL string, hc *http.Client) *mfaapi.Enroller {
 	t.Helper()
-	c, err := mfaapi.NewConfirmer(baseURL, "test-client_id", "test-client_secret", mfaapi.WithHTTPClient(hc))
+	c, err := mfaapi.NewEnroller(baseURL, "test-client_id", "test-client_secret", []mfaapi.EnrollerOption{mfaapi.WithClientSecretPost()}, mfaapi.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}

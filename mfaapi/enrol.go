@@ -50,7 +50,7 @@ type Association struct {
 // enroll). phoneNumber (E.164) is for sms and voice, email for email. It is
 // never retried: a lost answer is ErrOutcomeUnknown, and what it may have
 // left is an inactive entry that Auth0 keeps out of challenges.
-func (c *Client) Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (Association, error) {
+func (c *Enroller) Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (Association, error) {
 	const op = "associate authenticator"
 	if accessToken == "" {
 		return Association{}, &APIError{Op: op, Err: ErrUnauthorized, detail: "no access token"}
@@ -88,29 +88,44 @@ func (c *Client) Associate(ctx context.Context, accessToken, channel, phoneNumbe
 	return a, nil
 }
 
-// Confirmer confirms associations with the mfa-otp and mfa-oob grants at
-// /oauth/token, as the portal's own application (its client credentials).
-type Confirmer struct {
+// Enroller adds methods for the session's user: Associate with the user's
+// /mfa/ token, then ConfirmOTP or ConfirmOOB with the mfa-otp and mfa-oob
+// grants at /oauth/token, as the portal's own application (its client
+// credentials) with that token as mfa_token.
+type Enroller struct {
 	caller
 	clientID, clientSecret string
+	secretInForm           bool
 }
 
-// NewConfirmer returns a Confirmer for the tenant and the portal's
+// EnrollerOption changes how an Enroller authenticates.
+type EnrollerOption func(*Enroller)
+
+// WithClientSecretPost sends the client secret in the form
+// (client_secret_post), as Auth0's SDKs do, for an application set up so;
+// the default is client_secret_basic, as the portal's sign-in uses.
+func WithClientSecretPost() EnrollerOption { return func(e *Enroller) { e.secretInForm = true } }
+
+// NewEnroller returns an Enroller for the tenant and the portal's
 // application.
-func NewConfirmer(tenantURL, clientID, clientSecret string, opts ...Option) (*Confirmer, error) {
+func NewEnroller(tenantURL, clientID, clientSecret string, eopts []EnrollerOption, opts ...Option) (*Enroller, error) {
 	cl, err := newCaller(tenantURL, opts)
 	if err != nil {
 		return nil, err
 	}
 	if clientID == "" {
-		return nil, errors.New("mfaapi: NewConfirmer needs the application's client id")
+		return nil, errors.New("mfaapi: NewEnroller needs the application's client id")
 	}
-	return &Confirmer{caller: cl, clientID: clientID, clientSecret: clientSecret}, nil
+	e := &Enroller{caller: cl, clientID: clientID, clientSecret: clientSecret}
+	for _, o := range eopts {
+		o(e)
+	}
+	return e, nil
 }
 
 // ConfirmOTP confirms an authenticator-app association with its first code.
 // accessToken is the user's /mfa/ token, which serves as mfa_token.
-func (c *Confirmer) ConfirmOTP(ctx context.Context, accessToken, otp string) error {
+func (c *Enroller) ConfirmOTP(ctx context.Context, accessToken, otp string) error {
 	return c.grant(ctx, "confirm authenticator app", accessToken, url.Values{
 		"grant_type": {"http://auth0.com/oauth/grant-type/mfa-otp"}, "otp": {otp}})
 }
@@ -118,7 +133,7 @@ func (c *Confirmer) ConfirmOTP(ctx context.Context, accessToken, otp string) err
 // ConfirmOOB confirms an sms, voice, email or Guardian association:
 // bindingCode is the code the person received ("" for Guardian, whose
 // pending answer is ErrAuthorizationPending).
-func (c *Confirmer) ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error {
+func (c *Enroller) ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error {
 	form := url.Values{"grant_type": {"http://auth0.com/oauth/grant-type/mfa-oob"}, "oob_code": {oobCode}}
 	if bindingCode != "" {
 		form.Set("binding_code", bindingCode)
@@ -128,19 +143,24 @@ func (c *Confirmer) ConfirmOOB(ctx context.Context, accessToken, oobCode, bindin
 
 // grant runs one confirmation. It is never retried (a code is single use);
 // a lost answer is ErrOutcomeUnknown: the method may be active now.
-func (c *Confirmer) grant(ctx context.Context, op, accessToken string, form url.Values) error {
+func (c *Enroller) grant(ctx context.Context, op, accessToken string, form url.Values) error {
 	if accessToken == "" {
 		return &APIError{Op: op, Err: ErrUnauthorized, detail: "no access token"}
 	}
-	form.Set("client_id", c.clientID)
-	if c.clientSecret != "" {
-		form.Set("client_secret", c.clientSecret)
-	}
-	form.Set("mfa_token", accessToken)
-	_, err := c.do(ctx, call{
+	cl := call{
 		op: op, method: http.MethodPost, route: "/oauth/token", path: "/oauth/token",
 		form: form, secrets: []string{accessToken, c.clientSecret, form.Get("oob_code")},
-	})
+	}
+	form.Set("client_id", c.clientID)
+	switch {
+	case c.clientSecret == "":
+	case c.secretInForm:
+		form.Set("client_secret", c.clientSecret)
+	default:
+		cl.basicUser, cl.basicPassword = c.clientID, c.clientSecret
+	}
+	form.Set("mfa_token", accessToken)
+	_, err := c.do(ctx, cl)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		switch {

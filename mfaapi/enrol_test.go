@@ -65,7 +65,7 @@ func TestEnrolmentFaults(t *testing.T) {
 }
 
 func confirmOTP(ctx context.Context, baseURL string) error {
-	c, err := mfaapi.NewConfirmer(baseURL, "client", "secret-of-the-portal", mfaapi.WithMaxRetries(3))
+	c, err := mfaapi.NewEnroller(baseURL, "client", "secret-of-the-portal", nil, mfaapi.WithMaxRetries(3))
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func confirmOTP(ctx context.Context, baseURL string) error {
 }
 
 func confirmOOB(ctx context.Context, baseURL string) error {
-	c, err := mfaapi.NewConfirmer(baseURL, "client", "secret-of-the-portal", mfaapi.WithMaxRetries(3))
+	c, err := mfaapi.NewEnroller(baseURL, "client", "secret-of-the-portal", nil, mfaapi.WithMaxRetries(3))
 	if err != nil {
 		return err
 	}
@@ -81,10 +81,34 @@ func confirmOOB(ctx context.Context, baseURL string) error {
 }
 
 func associateSMS(ctx context.Context, baseURL string) error {
-	c, err := mfaapi.New(baseURL, mfaapi.WithMaxRetries(3))
+	c, err := mfaapi.NewEnroller(baseURL, "client", "secret-of-the-portal", nil, mfaapi.WithMaxRetries(3))
 	if err != nil {
 		return err
 	}
 	_, err = c.Associate(ctx, "user-access-token", mfaapi.ChannelSMS, "+33612345678", "")
 	return err
+}
+
+// By default the confirmation authenticates as the portal's sign-in does
+// (client_secret_basic): the secret is never in the form.
+func TestEnrollerClientSecretBasic(t *testing.T) {
+	var user, pass, formSecret, mfaToken string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ = r.BasicAuth()
+		_ = r.ParseForm()
+		formSecret, mfaToken = r.PostForm.Get("client_secret"), r.PostForm.Get("mfa_token")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"x","token_type":"Bearer","expires_in":600}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := mfaapi.NewEnroller(srv.URL, "portal:web", "s3cret&more", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfirmOTP(t.Context(), "user-access-token", "123456"); err != nil {
+		t.Fatal(err)
+	}
+	if user != "portal%3Aweb" || pass != "s3cret%26more" || formSecret != "" || mfaToken != "user-access-token" {
+		t.Errorf("basic %q:%q, form secret %q, mfa_token %q", user, pass, formSecret, mfaToken)
+	}
 }

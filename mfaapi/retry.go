@@ -46,6 +46,9 @@ type call struct {
 	// secrets are kept out of error texts besides the bearer (a form's
 	// codes, tokens and client secret).
 	secrets []string
+	// basicUser and basicPassword, when set, authenticate the client
+	// (client_secret_basic, form-encoded first as RFC 6749 §2.3.1 says).
+	basicUser, basicPassword string
 	// idempotent calls (GET, DELETE) are retried; the others never are.
 	idempotent bool
 	// noRateLimitRetry: a 429 is final. The Management API's limits are the
@@ -206,8 +209,11 @@ func (cl *caller) newRequest(ctx context.Context, c call) (*http.Request, error)
 	if cl.userAgent != "" {
 		req.Header.Set("User-Agent", cl.userAgent)
 	}
-	if c.bearer != "" {
+	switch {
+	case c.bearer != "":
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	case c.basicUser != "":
+		req.SetBasicAuth(url.QueryEscape(c.basicUser), url.QueryEscape(c.basicPassword))
 	}
 	return req, nil
 }

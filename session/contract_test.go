@@ -436,6 +436,45 @@ func testStore(t *testing.T, b backend) {
 			t.Errorf("name loaded as %q, want %d runes of it", got.Name, MaxNameRunes)
 		}
 	})
+	t.Run("an enrolment under way belongs to its session alone and lapses", func(t *testing.T) {
+		kv := b.state(t, clk.now)
+		s := open(t, kv, b, clk.now)
+		top := signIn(t, s, newBrowser(), TopLevel, clk.now())
+		other := signIn(t, s, newBrowser(), TopLevel, clk.now())
+		frame := &Session{ID: top.ID, Purpose: Embed} // the same id, the other purpose
+		e := &Enrolment{Channel: "otp", Secret: strings.Repeat("S", 32), BarcodeURI: "otpauth://totp/T:c%40x?secret=S",
+			RecoveryCode: strings.Repeat("R", 24), Nonce: NewToken(16), Started: 1}
+		ctx := t.Context()
+		if err := s.PutEnrolment(ctx, top, e); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Enrolment(ctx, top); err != nil || got == nil || *got != *e {
+			t.Fatalf("read back %+v, %v", got, err)
+		}
+		// Another replica with the same keys and store reads it too.
+		if got, _ := open(t, kv, b, clk.now).Enrolment(ctx, top); b.records && (got == nil || *got != *e) {
+			t.Errorf("another replica reads %+v", got)
+		}
+		for name, sess := range map[string]*Session{"another session": other, "an embed session": frame} {
+			if got, _ := s.Enrolment(ctx, sess); got != nil {
+				t.Errorf("%s sees the enrolment", name)
+			}
+		}
+		if err := s.PutEnrolment(ctx, top, &Enrolment{Channel: "auth0", OOBCode: strings.Repeat("o", MaxEnrolmentBytes+1)}); err == nil {
+			t.Error("an oversized enrolment was kept")
+		}
+		if err := s.DropEnrolment(ctx, top); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Enrolment(ctx, top); got != nil {
+			t.Error("dropped enrolment still there")
+		}
+		_ = s.PutEnrolment(ctx, top, e)
+		clk.advance(EnrolmentLifetime + time.Second)
+		if got, _ := s.Enrolment(ctx, top); got != nil {
+			t.Error("the enrolment outlived its lifetime")
+		}
+	})
 }
 
 // regenerate is what the regeneration handler does with the session store:

@@ -32,6 +32,7 @@ type Store struct {
 	recordSeal map[Purpose]sealer // the session in its record (records mode)
 	loginSeal  sealer
 	handoffs   sealer
+	enrolSeal  sealer
 }
 
 // Options configures a Store.
@@ -70,6 +71,9 @@ func New(o Options) (*Store, error) {
 		return nil, err
 	}
 	if s.handoffs, err = newSealer(o.Keys, epoch, "mfaportal handoff", HandoffLifetime+time.Minute, 0); err != nil {
+		return nil, err
+	}
+	if s.enrolSeal, err = newSealer(o.Keys, epoch, "mfaportal enrolment", EnrolmentLifetime+time.Minute, 0); err != nil {
 		return nil, err
 	}
 	return s, nil

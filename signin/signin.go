@@ -34,7 +34,7 @@ const defaultMFATokenLifetime = 10 * time.Minute
 // Scopes are what the portal asks Auth0 for: who the user is, and what the
 // /mfa/ audience token may do with their authenticators. "mfaportal check"
 // reads the same list.
-var Scopes = []string{oidc.ScopeOpenID, "profile", "email", "read:authenticators", "remove:authenticators"}
+var Scopes = []string{oidc.ScopeOpenID, "profile", "email", "read:authenticators", "remove:authenticators", "enroll"}
 
 // Config says how to reach the tenant and who we are to it.
 type Config struct {

@@ -155,6 +155,27 @@ type RecoveryCodePage struct {
 	Code string
 	// CodeChunks is Code in groups of four, easier to copy by hand.
 	CodeChunks []string
+	// First: the code came with the user's first method; there is no
+	// previous one to speak of.
+	First bool
+}
+
+// AddMethodPage offers the kinds of method the portal can add.
+type AddMethodPage struct {
+	Page
+}
+
+// AddAppPage is the authenticator-app enrolment: its start, or its QR
+// code, secret and first-code form.
+type AddAppPage struct {
+	Page
+	// QRCodeSVG is the otpauth URI drawn by QRCodeSVG: markup made here
+	// from Auth0's URI, never text from a request.
+	QRCodeSVG    string
+	Secret       string
+	SecretChunks []string
+	Nonce        string // the confirmation form's one-time token
+	CodeError    string // why the last code was not accepted, in the reader's language
 }
 
 // ErrorPage is every error the portal shows.

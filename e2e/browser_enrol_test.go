@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	qr "github.com/piglig/go-qr"
+	"github.com/pquerna/otp/totp"
+)
+
+// TestBrowserAddAuthenticatorApp: Carol, who has no method, goes from her
+// empty page to an authenticator app. The QR code on the page is read back
+// from a screenshot, a first wrong code is refused in words, the code
+// computed from the key shown on the page adds the app, and the recovery
+// code that comes with a first method is shown once. axe audits each step.
+func TestBrowserAddAuthenticatorApp(t *testing.T) {
+	axeSource := loadAxe(t)
+	e := newEnv(t)
+	b := newTab(t, e)
+	check := func(name string) {
+		t.Helper()
+		b.shot(name)
+		if r := b.audit(axeSource); len(r.Violations) > 0 {
+			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
+		}
+	}
+
+	b.open(e.portalURL + "/factors")
+	b.waitFor(`form[data-step=login]`)
+	b.typeInto(`#email`, "carol@example.com")
+	b.typeInto(`#password`, "carol-demo-pass")
+	b.click(`form[data-step=login] button[type=submit]`)
+	b.waitFor(`[data-testid=empty-state] [data-testid=add-method]`)
+	check("empty-state")
+	b.click(`[data-testid=add-method]`)
+	b.waitFor(`[data-testid=add-app]`)
+	check("add-a-method")
+	b.click(`[data-testid=add-app]`)
+	b.waitFor(`[data-testid=start-app]`)
+	check("add-app-start")
+	b.click(`[data-testid=start-app]`)
+	b.waitFor(`[data-testid=qr] svg`)
+	check("add-app-scan")
+
+	key := strings.Join(strings.Fields(eval[string](b, `document.querySelector("[data-testid=secret]").textContent`)), "")
+	shot, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(`[data-testid=qr]`)))
+	if err != nil {
+		b.fail("screenshot of the QR code", err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, err := qr.Decode(img)
+	if err != nil {
+		t.Fatalf("the QR code on the page does not read: %v", err)
+	}
+	if !strings.HasPrefix(uri, "otpauth://totp/") || !strings.Contains(uri, "secret="+key) {
+		t.Fatalf("QR code reads %q; the key on the page is %s", uri, key)
+	}
+
+	b.typeInto(`[data-testid=otp]`, "000000")
+	b.click(`[data-testid=confirm-app]`)
+	b.waitFor(`[data-testid=code-error]`)
+	check("add-app-wrong-code")
+	if !strings.Contains(b.text(), "That code didn't work") {
+		t.Errorf("wrong code page says %q", b.text())
+	}
+	b.do("viewport", chromedp.EmulateViewport(320, 800))
+	b.shot("add-app-wrong-code-320px")
+	b.do("viewport", chromedp.EmulateViewport(1280, 900))
+
+	code, err := totp.GenerateCode(key, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.typeInto(`[data-testid=otp]`, code)
+	b.click(`[data-testid=confirm-app]`)
+	b.waitFor(`[data-testid=first-method-added]`)
+	check("first-recovery-code")
+	shown := strings.Join(strings.Fields(eval[string](b, `document.querySelector("[data-testid=recovery-code]").textContent`)), "")
+	if want := e.tenant.RecoveryCode("auth0|carol"); shown != want || want == "" {
+		t.Errorf("page shows recovery code %q, tenant has %q", shown, want)
+	}
+	b.click(`[data-testid=saved-done]`)
+	b.waitFor(`[data-testid=factor-list]`)
+	check("factors-after-adding")
+	labels := strings.Join(b.factorLabels(), "|")
+	if !strings.Contains(labels, "Authenticator app") || !strings.Contains(labels, "Recovery code") {
+		t.Errorf("after adding, the list reads %q", labels)
+	}
+	// The tenant accepts the new app at the next sign-in.
+	e.clock.Advance(time.Minute)
+	if _, err := e.tenant.TOTPCode("auth0|carol"); err != nil {
+		t.Errorf("the tenant has no active app for carol: %v", err)
+	}
+}

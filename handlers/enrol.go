@@ -1,0 +1,212 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"mfaportal/mfaapi"
+	"mfaportal/session"
+	"mfaportal/views"
+)
+
+// enroller adds a method through the MFA API (package mfaapi): an
+// association made with the user's token, then confirmed with its first
+// code.
+type enroller interface {
+	Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (mfaapi.Association, error)
+	ConfirmOTP(ctx context.Context, accessToken, otp string) error
+}
+
+var _ enroller = (*mfaapi.Enroller)(nil)
+
+// Flash keys of enrolment.
+const (
+	flashAppAdded     = "app_added"
+	flashAddCancelled = "add_cancelled"
+	// flashFirstCode carries the recovery code that came with the user's
+	// first method to its one display.
+	flashFirstCode = "first_recovery_code"
+)
+
+// handleAdd handles "GET /add": what can be added here.
+func (p *portal) handleAdd(c echo.Context) error {
+	sess := sessionFromContext(c)
+	pg := p.page(c, p.tr(c).T("add.title"), sess)
+	return p.render(c, http.StatusOK, pg, views.AddMethod(views.AddMethodPage{Page: pg}))
+}
+
+// handleAddApp handles "GET /add/app": the start, or, once Auth0 made the
+// association, its QR code and the first-code form. A reload or Back
+// shows the same association; nothing is made by a GET.
+func (p *portal) handleAddApp(c echo.Context) error {
+	sess := sessionFromContext(c)
+	e, err := p.appEnrolment(c, sess)
+	if err != nil {
+		return err
+	}
+	return p.showAddApp(c, sess, e, http.StatusOK, "")
+}
+
+// appEnrolment is the session's authenticator app being added, nil when
+// none.
+func (p *portal) appEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
+	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
+	if err != nil || e == nil || e.Channel != mfaapi.ChannelOTP {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (p *portal) showAddApp(c echo.Context, sess *session.Session, e *session.Enrolment, status int, codeError string) error {
+	pr := p.tr(c)
+	pg := p.page(c, pr.T("addapp.title"), sess)
+	page := views.AddAppPage{Page: pg}
+	if e == nil {
+		return p.render(c, status, pg, views.AddAppStart(page))
+	}
+	svg, err := views.QRCodeSVG(e.BarcodeURI)
+	if err != nil {
+		return err
+	}
+	page.QRCodeSVG, page.Secret, page.SecretChunks, page.Nonce, page.CodeError = svg, e.Secret, chunk(e.Secret, 4), e.Nonce, codeError
+	return p.render(c, status, pg, views.AddAppScan(page))
+}
+
+// toAddApp sends a GET of a step's POST path back to the step.
+func (p *portal) toAddApp(c echo.Context) error {
+	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
+}
+
+// handleStartApp handles "POST /add/app": Auth0 makes the association
+// (inactive until confirmed) and the session keeps it for the next steps.
+// A second submit finds it there and makes no other.
+func (p *portal) handleStartApp(c echo.Context) error {
+	sess := sessionFromContext(c)
+	if e, err := p.appEnrolment(c, sess); err != nil {
+		return err
+	} else if e != nil {
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
+	}
+	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+		return err
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelOTP, "", "")
+	if err != nil {
+		p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "otp"))
+		return err
+	}
+	e := &session.Enrolment{Channel: mfaapi.ChannelOTP, Secret: a.Secret, BarcodeURI: a.BarcodeURI,
+		Nonce: session.NewToken(16), Started: p.now().Unix()}
+	if len(a.RecoveryCodes) > 0 {
+		e.RecoveryCode = a.RecoveryCodes[0]
+	}
+	if !e.Fits() {
+		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
+	}
+	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
+		return err
+	}
+	p.audit(c, auditEnrolStarted, sess.Sub, nil, slog.String("factor_type", "otp"))
+	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
+}
+
+// handleConfirmApp handles "POST /add/app/confirm". The form is single
+// use: its nonce is spent (atomically, on every replica) before Auth0 is
+// asked, and mfaapi never repeats the grant. A wrong code gives a fresh
+// form and says so; nothing else changes.
+func (p *portal) handleConfirmApp(c echo.Context) error {
+	sess := sessionFromContext(c)
+	e, err := p.appEnrolment(c, sess)
+	if err != nil {
+		return err
+	}
+	got := c.Request().PostFormValue("enrol_nonce")
+	if e == nil || subtle.ConstantTimeCompare([]byte(got), []byte(e.Nonce)) != 1 {
+		return errEnrolAlreadyDone
+	}
+	code, ok := otpCode(c.Request().PostFormValue("otp"))
+	if !ok {
+		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.malformed"))
+	}
+	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+		return err
+	}
+	if err := p.sessions.Spend(c.Request().Context(), e.Nonce); errors.Is(err, session.ErrSpent) {
+		return errEnrolAlreadyDone
+	} else if err != nil {
+		return err
+	}
+	e.Nonce = session.NewToken(16)
+	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
+		return err
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	err = p.enrol.ConfirmOTP(ctx, sess.AccessToken, code)
+	switch {
+	case errors.Is(err, mfaapi.ErrInvalidCode):
+		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
+		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.wrong"))
+	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
+		p.forgetMethods(ctx, c, sess.Sub)
+		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
+		return errEnrolOutcomeUnknown
+	case err != nil:
+		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
+		return err
+	}
+	p.forgetMethods(ctx, c, sess.Sub)
+	p.audit(c, auditEnrolConfirmed, sess.Sub, nil, slog.String("factor_type", "otp"))
+	if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+		// Its nonce is spent: what is left cannot be confirmed again.
+		p.log.Warn("could not forget a finished enrolment", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+	}
+	if e.RecoveryCode != "" {
+		// The user's first method: its recovery code, once, as after a
+		// regeneration (POST-redirect-GET).
+		sess.Flash, sess.FlashArg = flashFirstCode, e.RecoveryCode
+		if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
+			return p.showNewCode(c, sess, e.RecoveryCode, true)
+		}
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/recovery-code/new"))
+	}
+	return p.flashAndList(c, sess, flashAppAdded, "")
+}
+
+// handleCancelApp handles "POST /add/app/cancel": the portal forgets the
+// association. Auth0 keeps it inactive, out of challenges and of the list.
+func (p *portal) handleCancelApp(c echo.Context) error {
+	sess := sessionFromContext(c)
+	if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+		return err
+	}
+	return p.flashAndList(c, sess, flashAddCancelled, "")
+}
+
+// otpCode is the six digits of what a person typed, forgiving the spaces
+// and dashes apps show inside codes.
+func otpCode(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case unicode.IsSpace(r) || r == '-':
+		default:
+			return "", false
+		}
+		if b.Len() > 6 {
+			return "", false
+		}
+	}
+	return b.String(), b.Len() == 6
+}

@@ -1,0 +1,171 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mfaportal/mfaapi"
+	"mfaportal/session"
+)
+
+// newEnrolRig is the router with a faked enrolment upstream.
+func newEnrolRig(t *testing.T, enrol *fakeEnroller) *methodRig {
+	t.Helper()
+	r := &methodRig{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	deps, store := testDeps(t, func() time.Time { return r.now }, nil)
+	deps.Enrol = enrol
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler, r.cookie = h, signedIn(t, store, r.now, session.TopLevel)
+	return r
+}
+
+// startApp presses Continue on /add/app and returns the scan page.
+func startApp(t *testing.T, r *methodRig) *httptest.ResponseRecorder {
+	t.Helper()
+	start := r.send(http.MethodGet, "/add/app", nil)
+	if start.Code != http.StatusOK || !strings.Contains(start.Body.String(), `data-testid="start-app"`) {
+		t.Fatalf("GET /add/app: %d", start.Code)
+	}
+	rec := r.send(http.MethodPost, "/add/app", r.form(start))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/add/app" {
+		t.Fatalf("POST /add/app: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	scan := r.send(http.MethodGet, "/add/app", nil)
+	if scan.Code != http.StatusOK {
+		t.Fatalf("scan page: %d", scan.Code)
+	}
+	return scan
+}
+
+func TestAddAuthenticatorApp(t *testing.T) {
+	t.Run("scan, a malformed code, a wrong one, the right one", func(t *testing.T) {
+		f := &fakeEnroller{wantCode: "123456"}
+		r := newEnrolRig(t, f)
+		scan := startApp(t, r)
+		body := scan.Body.String()
+		for _, want := range []string{`<svg xmlns="http://www.w3.org/2000/svg"`, "<span>JBSW</span><span>Y3DP</span>", `autocomplete="one-time-code"`, "Cache-Control"} {
+			if want == "Cache-Control" {
+				if scan.Header().Get("Cache-Control") != "no-store" {
+					t.Errorf("scan page Cache-Control %q", scan.Header().Get("Cache-Control"))
+				}
+				continue
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("scan page lacks %q", want)
+			}
+		}
+		// A reload or a second Continue makes no second association.
+		if rec := r.send(http.MethodPost, "/add/app", r.form(scan)); rec.Code != http.StatusSeeOther || f.associations != 1 {
+			t.Fatalf("second start: %d, %d associations", rec.Code, f.associations)
+		}
+		rec := r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "12a456"))
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "without letters") || len(f.confirms) != 0 {
+			t.Fatalf("malformed code: %d, %d confirms", rec.Code, len(f.confirms))
+		}
+		rec = r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "654 321"))
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "That code didn") || !strings.Contains(rec.Body.String(), `aria-invalid="true"`) {
+			t.Fatalf("wrong code: %d", rec.Code)
+		}
+		// The form it came from is spent; the new one works.
+		if stale := r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "123456")); stale.Code != http.StatusConflict {
+			t.Fatalf("the spent form again: %d", stale.Code)
+		}
+		rec = r.send(http.MethodPost, "/add/app/confirm", r.form(rec, "otp", "123-456"))
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
+			t.Fatalf("right code: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		if got := strings.Join(f.confirms, ","); got != "654321,123456" {
+			t.Errorf("codes sent to Auth0: %s", got)
+		}
+		list := r.send(http.MethodGet, "/factors", nil)
+		if !strings.Contains(list.Body.String(), "Your authenticator app was added") {
+			t.Errorf("no confirmation on /factors")
+		}
+		// Done: the step is over, and Back to the scan page starts afresh.
+		if again := r.send(http.MethodGet, "/add/app", nil); !strings.Contains(again.Body.String(), `data-testid="start-app"`) {
+			t.Errorf("after adding, /add/app still shows the old association")
+		}
+	})
+	t.Run("the first method brings its recovery code, shown once", func(t *testing.T) {
+		f := &fakeEnroller{wantCode: "123456", recovery: "ABCD2EFGH3JKLMN4PQRS5TUV"}
+		r := newEnrolRig(t, f)
+		scan := startApp(t, r)
+		rec := r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "123456"))
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/recovery-code/new" {
+			t.Fatalf("confirm: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		page := r.send(http.MethodGet, "/recovery-code/new", nil).Body.String()
+		if !strings.Contains(page, "<span>ABCD</span>") || !strings.Contains(page, `data-testid="first-method-added"`) || strings.Contains(page, "previous recovery code") {
+			t.Fatalf("first code page: %s", page)
+		}
+		if again := r.send(http.MethodGet, "/recovery-code/new", nil).Body.String(); strings.Contains(again, "ABCD") {
+			t.Error("the recovery code was shown twice")
+		}
+	})
+	t.Run("a lost answer says the outcome is unknown", func(t *testing.T) {
+		f := &fakeEnroller{confirmErr: &mfaapi.APIError{Op: "confirm", Err: mfaapi.ErrOutcomeUnknown}}
+		r := newEnrolRig(t, f)
+		scan := startApp(t, r)
+		rec := r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "123456"))
+		if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), "we can&#39;t tell whether it was added") {
+			t.Fatalf("lost answer: %d %s", rec.Code, rec.Body.String())
+		}
+	})
+	t.Run("cancel forgets the association", func(t *testing.T) {
+		f := &fakeEnroller{wantCode: "123456"}
+		r := newEnrolRig(t, f)
+		scan := startApp(t, r)
+		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther {
+			t.Fatalf("cancel: %d", rec.Code)
+		}
+		if rec := r.send(http.MethodPost, "/add/app/confirm", r.form(scan, "otp", "123456")); rec.Code != http.StatusConflict || len(f.confirms) != 0 {
+			t.Fatalf("confirm after cancel: %d, %d confirms", rec.Code, len(f.confirms))
+		}
+	})
+	t.Run("ten concurrent confirmations: one grant upstream", func(t *testing.T) {
+		f := &fakeEnroller{wantCode: "123456"}
+		r := newEnrolRig(t, f)
+		scan := startApp(t, r)
+		form, cookie := r.form(scan, "otp", "123456"), r.cookie
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := httptest.NewRequest(http.MethodPost, "https://mfa.example.com/add/app/confirm", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				req.AddCookie(cookie)
+				r.handler.ServeHTTP(httptest.NewRecorder(), req)
+			}()
+		}
+		wg.Wait()
+		if n := len(f.confirms); n != 1 {
+			t.Errorf("%d confirmations upstream, want 1", n)
+		}
+	})
+	t.Run("a GET of a step's POST path leads back to the step", func(t *testing.T) {
+		r := newEnrolRig(t, &fakeEnroller{})
+		for _, path := range []string{"/add/app/confirm", "/add/app/cancel"} {
+			if rec := r.send(http.MethodGet, path, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/add/app" {
+				t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Location"))
+			}
+		}
+	})
+}
+
+func TestOTPCode(t *testing.T) {
+	for in, want := range map[string]string{"123456": "123456", " 123 456 ": "123456", "123-456": "123456", "12345": "", "1234567": "", "12345a": "", "１２３４５６": ""} {
+		got, ok := otpCode(in)
+		if ok != (want != "") || got != want && ok {
+			t.Errorf("otpCode(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
