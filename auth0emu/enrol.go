@@ -136,8 +136,9 @@ func (t *Tenant) handleAssociate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The first enrolment brings the user's recovery code, as the docs
-	// and the SMS recording show; it is kept only once confirmed.
-	if u.recovery() == nil && !t.hasPendingRecovery(u.id) {
+	// and the SMS recording show; it is kept only once confirmed. A user
+	// who has a method already (Bob: an app, no recovery code) gets none.
+	if u.firstEnrolment() && !t.hasPendingRecovery(u.id) {
 		p.recovery = newRecoveryCode()
 		resp.RecoveryCodes = []string{p.recovery}
 	}
@@ -216,6 +217,17 @@ func (t *Tenant) dropEnrolment(key string, p *pendingEnrolment) {
 	if u := t.userByID(p.userID); u != nil && !p.factor.active {
 		u.removeFactor(p.factor)
 	}
+}
+
+// firstEnrolment reports whether u has no active method yet (a verified
+// email is no enrolment).
+func (u *userRecord) firstEnrolment() bool {
+	for _, f := range u.factors {
+		if f.active && !f.verifiedOnly {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Tenant) countPending(userID string) int {

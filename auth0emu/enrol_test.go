@@ -276,3 +276,17 @@ func TestOutboxPage(t *testing.T) {
 		t.Errorf("approved push not listed with its device name: %+v", e.tenant.Authenticators("auth0|alice"))
 	}
 }
+
+// Only a user's first method brings a recovery code: Bob has an app and no
+// recovery code, and adding a phone gives him none.
+func TestEnrolRecoveryCodeOnlyFirst(t *testing.T) {
+	e := newEnv(t)
+	_, got, _ := e.associate(e.mfaToken("auth0|bob", scopeEnroll), `{"authenticator_types":["oob"],"oob_channels":["sms"],"phone_number":"+14155550123"}`)
+	if _, ok := got["recovery_codes"]; ok {
+		t.Errorf("bob's second method came with recovery codes: %v", got)
+	}
+	_, got, _ = e.associate(e.mfaToken("auth0|carol", scopeEnroll), `{"authenticator_types":["otp"]}`)
+	if codes, _ := got["recovery_codes"].([]any); len(codes) != 1 {
+		t.Errorf("carol's first method came without a recovery code: %v", got)
+	}
+}

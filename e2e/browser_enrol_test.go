@@ -99,3 +99,56 @@ func TestBrowserAddAuthenticatorApp(t *testing.T) {
 		t.Errorf("the tenant has no active app for carol: %v", err)
 	}
 }
+
+// TestBrowserAddPhone: Bob adds a phone. A number that is not one is
+// refused in words; the code is read from the emulator's outbox page, as a
+// developer would; axe audits each step; the tenant then has the phone.
+func TestBrowserAddPhone(t *testing.T) {
+	axeSource := loadAxe(t)
+	e := newEnv(t)
+	b := newTab(t, e)
+	check := func(name string) {
+		t.Helper()
+		b.shot(name)
+		if r := b.audit(axeSource); len(r.Violations) > 0 {
+			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
+		}
+	}
+	b.open(e.portalURL + "/factors")
+	b.signInAtTenant("bob@example.com", "bob-demo-pass", `[data-testid=factor-list]`)
+	b.click(`[data-testid=add-method]`)
+	b.click(`[data-testid=add-phone]`)
+	b.waitFor(`[data-testid=send-code]`)
+	check("add-phone-start")
+	b.do("choose France", chromedp.SetValue(chromedp.CSS(`#region`), "FR"))
+	b.typeInto(`[data-testid=number]`, "12")
+	b.click(`[data-testid=send-code]`)
+	b.waitFor(`[data-testid=number-error]`)
+	check("add-phone-not-a-number")
+	b.typeInto(`[data-testid=number]`, "06 12 34 56 78")
+	b.click(`[data-testid=send-code]`)
+	b.waitFor(`[data-testid=confirm-phone]`)
+	check("add-phone-code")
+	if sent := b.text(); !strings.Contains(sent, "••• 5678") {
+		t.Errorf("code step says %q", sent)
+	}
+
+	// The emulator's outbox, in the same browser, as a developer reads it.
+	portal := b.url()
+	b.open(e.tenantURL + "/_emulator/outbox")
+	b.waitFor(`[data-testid=outbox-code]`)
+	b.shot("emulator-outbox")
+	code := strings.TrimSpace(eval[string](b, `document.querySelector("[data-testid=outbox-entry][data-channel=sms] [data-testid=outbox-code]").textContent`))
+	b.open(portal)
+	b.waitFor(`[data-testid=confirm-phone]`)
+	b.typeInto(`[data-testid=code]`, code)
+	b.click(`[data-testid=confirm-phone]`)
+	b.waitFor(`[data-testid=factor-list]`)
+	check("factors-after-adding-phone")
+	if !strings.Contains(b.flash(), "Your phone was added") {
+		t.Errorf("flash %q", b.flash())
+	}
+	if !strings.Contains(strings.Join(b.factorLabels(), "|"), "Phone") {
+		t.Errorf("after adding, the list reads %q", b.factorLabels())
+	}
+}

@@ -22,6 +22,7 @@ import (
 type enroller interface {
 	Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (mfaapi.Association, error)
 	ConfirmOTP(ctx context.Context, accessToken, otp string) error
+	ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error
 }
 
 var _ enroller = (*mfaapi.Enroller)(nil)
@@ -29,6 +30,7 @@ var _ enroller = (*mfaapi.Enroller)(nil)
 // Flash keys of enrolment.
 const (
 	flashAppAdded     = "app_added"
+	flashPhoneAdded   = "phone_added"
 	flashAddCancelled = "add_cancelled"
 	// flashFirstCode carries the recovery code that came with the user's
 	// first method to its one display.
@@ -119,10 +121,8 @@ func (p *portal) handleStartApp(c echo.Context) error {
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
 }
 
-// handleConfirmApp handles "POST /add/app/confirm". The form is single
-// use: its nonce is spent (atomically, on every replica) before Auth0 is
-// asked, and mfaapi never repeats the grant. A wrong code gives a fresh
-// form and says so; nothing else changes.
+// handleConfirmApp handles "POST /add/app/confirm" with the app's first
+// code (see confirmEnrolment).
 func (p *portal) handleConfirmApp(c echo.Context) error {
 	sess := sessionFromContext(c)
 	e, err := p.appEnrolment(c, sess)
@@ -137,36 +137,50 @@ func (p *portal) handleConfirmApp(c echo.Context) error {
 	if !ok {
 		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.malformed"))
 	}
-	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+	return p.confirmEnrolment(c, sess, e, flashAppAdded, func(ctx echo.Context) error {
+		cctx, cancel := p.upstreamContext(ctx)
+		defer cancel()
+		return p.enrol.ConfirmOTP(cctx, sess.AccessToken, code)
+	}, func() error {
+		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.wrong"))
+	})
+}
+
+// confirmEnrolment is every confirmation's core. The form is single use:
+// its nonce is spent (atomically, on every replica) before Auth0 is asked,
+// and mfaapi never repeats the grant. A wrong code (wrong) gives a fresh
+// form; a lost answer says the outcome is unknown; success forgets the
+// enrolment and shows a first method's recovery code once, else returns to
+// the list with added as its message.
+func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *session.Enrolment, added string,
+	confirm func(echo.Context) error, wrong func() error) error {
+	ctx := c.Request().Context()
+	if err := p.checkLimit(ctx, enrolRule, sess.Sub); err != nil {
 		return err
 	}
-	if err := p.sessions.Spend(c.Request().Context(), e.Nonce); errors.Is(err, session.ErrSpent) {
+	if err := p.sessions.Spend(ctx, e.Nonce); errors.Is(err, session.ErrSpent) {
 		return errEnrolAlreadyDone
 	} else if err != nil {
 		return err
 	}
 	e.Nonce = session.NewToken(16)
-	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
+	if err := p.sessions.PutEnrolment(ctx, sess, e); err != nil {
 		return err
 	}
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	err = p.enrol.ConfirmOTP(ctx, sess.AccessToken, code)
+	err := confirm(c)
+	factorType := slog.String("factor_type", e.Channel)
+	p.audit(c, auditEnrolConfirmed, sess.Sub, err, factorType)
 	switch {
 	case errors.Is(err, mfaapi.ErrInvalidCode):
-		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
-		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.wrong"))
+		return wrong()
 	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
 		p.forgetMethods(ctx, c, sess.Sub)
-		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
 		return errEnrolOutcomeUnknown
 	case err != nil:
-		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", "otp"))
 		return err
 	}
 	p.forgetMethods(ctx, c, sess.Sub)
-	p.audit(c, auditEnrolConfirmed, sess.Sub, nil, slog.String("factor_type", "otp"))
-	if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+	if err := p.sessions.DropEnrolment(ctx, sess); err != nil {
 		// Its nonce is spent: what is left cannot be confirmed again.
 		p.log.Warn("could not forget a finished enrolment", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
 	}
@@ -177,14 +191,15 @@ func (p *portal) handleConfirmApp(c echo.Context) error {
 		if err := p.sessions.Save(c.Response(), c.Request(), sess); err != nil {
 			return p.showNewCode(c, sess, e.RecoveryCode, true)
 		}
-		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/recovery-code/new"))
+		return p.redirectSeeOther(c, views.Href(ctx, "/recovery-code/new"))
 	}
-	return p.flashAndList(c, sess, flashAppAdded, "")
+	return p.flashAndList(c, sess, added, "")
 }
 
-// handleCancelApp handles "POST /add/app/cancel": the portal forgets the
-// association. Auth0 keeps it inactive, out of challenges and of the list.
-func (p *portal) handleCancelApp(c echo.Context) error {
+// handleCancelAdd handles "POST /add/app/cancel" and "/add/phone/cancel":
+// the portal forgets the association. Auth0 keeps it inactive, out of
+// challenges and of the list, until it lapses.
+func (p *portal) handleCancelAdd(c echo.Context) error {
 	sess := sessionFromContext(c)
 	if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
 		return err

@@ -169,3 +169,66 @@ func TestOTPCode(t *testing.T) {
 		}
 	}
 }
+
+func TestAddPhone(t *testing.T) {
+	f := &fakeEnroller{wantCode: "246810"}
+	r := newEnrolRig(t, f)
+	req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/add/phone", nil)
+	req.Header.Set("Accept-Language", "fr-CA,fr;q=0.8")
+	req.AddCookie(r.cookie)
+	rec := httptest.NewRecorder()
+	r.handler.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), `<option value="CA" selected>`) || !strings.Contains(rec.Body.String(), "Allemagne (+49)") {
+		t.Fatalf("the French list with Canada chosen: %d", rec.Code)
+	}
+	start := r.send(http.MethodGet, "/add/phone", nil)
+	for _, tc := range []struct{ region, number, want string }{
+		{"FR", "", "Enter a phone number."},
+		{"", "06 12 34 56 78", "Choose the country"},
+		{"FR", "12", "doesn&#39;t look like a phone number"},
+		{"FR", "0899 12 34 56", "can&#39;t receive codes"},
+	} {
+		rec := r.send(http.MethodPost, "/add/phone", r.form(start, "region", tc.region, "number", tc.number, "channel", "voice"))
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), tc.want) || f.associations != 0 {
+			t.Fatalf("%q in %q: %d, %d associations; want %q", tc.number, tc.region, rec.Code, f.associations, tc.want)
+		}
+		if tc.number != "" && !strings.Contains(rec.Body.String(), `value="`+tc.number+`"`) {
+			t.Errorf("the number typed is not kept in the form")
+		}
+	}
+	rec = r.send(http.MethodPost, "/add/phone", r.form(start, "region", "FR", "number", "06 12 34 56 78", "channel", "voice"))
+	if rec.Code != http.StatusSeeOther || strings.Join(f.phones, ",") != "voice:+33612345678" {
+		t.Fatalf("a good number: %d, associated %v", rec.Code, f.phones)
+	}
+	code := r.send(http.MethodGet, "/add/phone", nil)
+	if !strings.Contains(code.Body.String(), "We&#39;re calling ••• 5678") {
+		t.Fatalf("code step: %s", code.Body.String())
+	}
+	// Too soon for another code; then, a new association for the same number.
+	if rec := r.send(http.MethodPost, "/add/phone/resend", r.form(code)); rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "30 seconds") || f.associations != 1 {
+		t.Fatalf("early resend: %d, %d associations", rec.Code, f.associations)
+	}
+	r.now = r.now.Add(31 * time.Second)
+	if rec := r.send(http.MethodPost, "/add/phone/resend", r.form(code)); rec.Code != http.StatusSeeOther || strings.Join(f.phones, ",") != "voice:+33612345678,voice:+33612345678" {
+		t.Fatalf("resend: %d, associated %v", rec.Code, f.phones)
+	}
+	// The page before the resend carries a form that is no longer current.
+	if rec := r.send(http.MethodPost, "/add/phone/confirm", r.form(code, "code", "246810")); rec.Code != http.StatusConflict {
+		t.Fatalf("the form from before the resend: %d", rec.Code)
+	}
+	code = r.send(http.MethodGet, "/add/phone", nil)
+	rec = r.send(http.MethodPost, "/add/phone/confirm", r.form(code, "code", "111111"))
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "That code didn") {
+		t.Fatalf("wrong code: %d", rec.Code)
+	}
+	rec = r.send(http.MethodPost, "/add/phone/confirm", r.form(rec, "code", "246 810"))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
+		t.Fatalf("right code: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	if got := strings.Join(f.confirms, ","); got != "oob-2/111111,oob-2/246810" {
+		t.Errorf("confirmations sent: %s", got)
+	}
+	if !strings.Contains(r.send(http.MethodGet, "/factors", nil).Body.String(), "Your phone was added") {
+		t.Error("no confirmation on the list")
+	}
+}

@@ -107,6 +107,8 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 		f.Text = pr.T("method.flash.channel.voice")
 	case flashAppAdded:
 		f.Text = pr.T("addapp.flash.added")
+	case flashPhoneAdded:
+		f.Text = pr.T("addphone.flash.added")
 	case flashAddCancelled:
 		f.Kind, f.Text = views.FlashInfo, pr.T("addapp.flash.cancelled")
 	default:

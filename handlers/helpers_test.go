@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -88,12 +89,23 @@ type fakeEnroller struct {
 	wantCode     string
 	recovery     string
 	confirmErr   error
+	phones       []string // numbers associated, with their channel
+	lastOOB      string
 }
 
 func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phone, email string) (mfaapi.Association, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.associations++
+	if channel != mfaapi.ChannelOTP {
+		f.phones = append(f.phones, channel+":"+phone)
+		f.lastOOB = fmt.Sprintf("oob-%d", f.associations)
+		a := mfaapi.Association{AuthenticatorType: "oob", OOBChannel: channel, BindingMethod: "prompt", OOBCode: f.lastOOB}
+		if f.recovery != "" {
+			a.RecoveryCodes = []string{f.recovery}
+		}
+		return a, nil
+	}
 	a := mfaapi.Association{AuthenticatorType: "otp", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 		BarcodeURI: "otpauth://totp/Tenant:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Tenant"}
 	if f.recovery != "" {
@@ -110,6 +122,21 @@ func (f *fakeEnroller) ConfirmOTP(ctx context.Context, accessToken, otp string) 
 		return f.confirmErr
 	}
 	if otp != f.wantCode {
+		return &mfaapi.APIError{Op: "confirm", Status: 403, Code: "invalid_grant", Err: mfaapi.ErrInvalidCode}
+	}
+	return nil
+}
+
+// ConfirmOOB accepts wantCode as the code sent for the association whose
+// oob_code Associate gave.
+func (f *fakeEnroller) ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.confirms = append(f.confirms, oobCode+"/"+bindingCode)
+	if f.confirmErr != nil {
+		return f.confirmErr
+	}
+	if bindingCode != f.wantCode || oobCode != f.lastOOB {
 		return &mfaapi.APIError{Op: "confirm", Status: 403, Code: "invalid_grant", Err: mfaapi.ErrInvalidCode}
 	}
 	return nil

@@ -118,7 +118,11 @@ func (p *portal) pageTable() pageTable {
 		// The steps' POSTs have GETs that lead back to the step, for a
 		// sign-in that returns to them.
 		{path: "/add/app/confirm", get: p.toAddApp, post: p.handleConfirmApp, signedIn: true, twin: true},
-		{path: "/add/app/cancel", get: p.toAddApp, post: p.handleCancelApp, signedIn: true, twin: true},
+		{path: "/add/app/cancel", get: p.toAddApp, post: p.handleCancelAdd, signedIn: true, twin: true},
+		{path: "/add/phone", get: p.handleAddPhone, post: p.handleStartPhone, signedIn: true, twin: true},
+		{path: "/add/phone/confirm", get: p.toAddPhone, post: p.handleConfirmPhone, signedIn: true, twin: true},
+		{path: "/add/phone/resend", get: p.toAddPhone, post: p.handleResendPhone, signedIn: true, twin: true},
+		{path: "/add/phone/cancel", get: p.toAddPhone, post: p.handleCancelAdd, signedIn: true, twin: true},
 		// Universal Login refuses frames: the frame's own sign-in page
 		// signs in through a popup.
 		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},

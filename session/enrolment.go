@@ -25,6 +25,8 @@ type Enrolment struct {
 	Secret     string `json:"s,omitempty"` // authenticator app: for manual entry
 	BarcodeURI string `json:"u,omitempty"` // the otpauth URI the QR code carries
 	OOBCode    string `json:"o,omitempty"`
+	// Destination is where the code went: a phone number in E.164.
+	Destination string `json:"d,omitempty"`
 	// RecoveryCode comes with the user's first method; it is shown once,
 	// after the confirmation.
 	RecoveryCode string `json:"r,omitempty"`
@@ -35,7 +37,7 @@ type Enrolment struct {
 
 // Fits reports whether e is small enough to keep.
 func (e *Enrolment) Fits() bool {
-	return len(e.Channel)+len(e.Secret)+len(e.BarcodeURI)+len(e.OOBCode)+len(e.RecoveryCode)+len(e.Nonce) <= MaxEnrolmentBytes
+	return len(e.Channel)+len(e.Secret)+len(e.BarcodeURI)+len(e.OOBCode)+len(e.Destination)+len(e.RecoveryCode)+len(e.Nonce) <= MaxEnrolmentBytes
 }
 
 // keptEnrolment is an Enrolment as stored: with its end by the store's

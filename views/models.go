@@ -178,6 +178,25 @@ type AddAppPage struct {
 	CodeError    string // why the last code was not accepted, in the reader's language
 }
 
+// AddPhonePage is the phone enrolment: the number, or the code sent to it.
+type AddPhonePage struct {
+	Page
+	Regions []Region
+	Region  string // the chosen country code
+	Number  string // as typed, when it comes back with an error
+	Channel string // sms or voice
+	Error   string // why the number or the code was not accepted
+	// The code step.
+	SentTo string // the masked number
+	Nonce  string
+	Notice string // e.g. when a new code can be asked for
+}
+
+// Region is one country of the phone form's list.
+type Region struct {
+	Code, Name, Dial string
+}
+
 // ErrorPage is every error the portal shows.
 type ErrorPage struct {
 	Page
