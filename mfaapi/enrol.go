@@ -74,6 +74,9 @@ func (c *Enroller) Associate(ctx context.Context, accessToken, channel, phoneNum
 	ans, err := c.do(ctx, call{
 		op: op, method: http.MethodPost, route: "/mfa/associate", path: "/mfa/associate",
 		body: body, bearer: accessToken,
+		// An error text that echoes the number or address must not carry
+		// it into logs.
+		secrets: []string{phoneNumber, email},
 	})
 	if err != nil {
 		return Association{}, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -110,5 +111,23 @@ func TestEnrollerClientSecretBasic(t *testing.T) {
 	}
 	if user != "portal%3Aweb" || pass != "s3cret%26more" || formSecret != "" || mfaToken != "user-access-token" {
 		t.Errorf("basic %q:%q, form secret %q, mfa_token %q", user, pass, formSecret, mfaToken)
+	}
+}
+
+// An error that echoes the phone number keeps it out of the error's text,
+// which is logged.
+func TestAssociateErrorHidesThePhoneNumber(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"phone_number +33612345678 is not allowed"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := mfaapi.NewEnroller(srv.URL, "client", "secret", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Associate(t.Context(), "user-access-token", mfaapi.ChannelSMS, "+33612345678", "")
+	if !errors.Is(err, mfaapi.ErrBadRequest) || strings.Contains(err.Error(), "612345678") {
+		t.Errorf("err = %v", err)
 	}
 }
