@@ -185,6 +185,7 @@ func printDevBanner(w io.Writer, portalURL string, tenant *auth0emu.Tenant, user
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "\n  Codes for SMS, voice and email are shown on the emulator's page; nothing is sent.")
+	fmt.Fprintln(w, "\n  Nothing is sent: sign-in codes are shown on the emulator's challenge page, and codes")
+	fmt.Fprintf(w, "  for a phone being added (and Guardian's Approve) at %s_emulator/outbox\n", tenant.Issuer())
 	fmt.Fprintln(w)
 }
