@@ -100,7 +100,7 @@ func TestBrowserAddAuthenticatorApp(t *testing.T) {
 	}
 }
 
-// TestBrowserAddPhone: Bob adds a phone. A number that is not one is
+// TestBrowserAddPhone: Bob adds a phone, then an email address. A number that is not one is
 // refused in words; the code is read from the emulator's outbox page, as a
 // developer would; axe audits each step; the tenant then has the phone.
 func TestBrowserAddPhone(t *testing.T) {
@@ -150,5 +150,30 @@ func TestBrowserAddPhone(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(b.factorLabels(), "|"), "Phone") {
 		t.Errorf("after adding, the list reads %q", b.factorLabels())
+	}
+
+	// Then an email address, the same way.
+	b.click(`[data-testid=add-method]`)
+	b.click(`[data-testid=add-email]`)
+	b.waitFor(`[data-testid=email]`)
+	check("add-email-start")
+	b.typeInto(`[data-testid=email]`, "bob.backup@example.org")
+	b.click(`[data-testid=send-code]`)
+	b.waitFor(`[data-testid=confirm-phone]`)
+	check("add-email-code")
+	portal = b.url()
+	b.open(e.tenantURL + "/_emulator/outbox")
+	b.waitFor(`[data-testid=outbox-entry][data-channel=email]`)
+	code = strings.TrimSpace(eval[string](b, `document.querySelector("[data-testid=outbox-entry][data-channel=email] [data-testid=outbox-code]").textContent`))
+	b.open(portal)
+	b.waitFor(`[data-testid=confirm-phone]`)
+	b.typeInto(`[data-testid=code]`, code)
+	b.click(`[data-testid=confirm-phone]`)
+	b.waitFor(`[data-testid=factor-list]`)
+	if !strings.Contains(b.flash(), "Your email address was added") {
+		t.Errorf("flash %q", b.flash())
+	}
+	if !strings.Contains(strings.Join(b.factorLabels(), "|"), "Email") {
+		t.Errorf("after adding an email, the list reads %q", b.factorLabels())
 	}
 }

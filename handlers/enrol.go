@@ -31,6 +31,7 @@ var _ enroller = (*mfaapi.Enroller)(nil)
 const (
 	flashAppAdded     = "app_added"
 	flashPhoneAdded   = "phone_added"
+	flashEmailAdded   = "email_added"
 	flashAddCancelled = "add_cancelled"
 	// flashFirstCode carries the recovery code that came with the user's
 	// first method to its one display.
@@ -196,7 +197,7 @@ func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *sess
 	return p.flashAndList(c, sess, added, "")
 }
 
-// handleCancelAdd handles "POST /add/app/cancel" and "/add/phone/cancel":
+// handleCancelAdd handles "POST /add/{app,phone,email}/cancel":
 // the portal forgets the association. Auth0 keeps it inactive, out of
 // challenges and of the list, until it lapses.
 func (p *portal) handleCancelAdd(c echo.Context) error {

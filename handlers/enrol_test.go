@@ -232,3 +232,39 @@ func TestAddPhone(t *testing.T) {
 		t.Error("no confirmation on the list")
 	}
 }
+
+func TestAddEmail(t *testing.T) {
+	f := &fakeEnroller{wantCode: "135790"}
+	r := newEnrolRig(t, f)
+	start := r.send(http.MethodGet, "/add/email", nil)
+	for _, tc := range []struct{ typed, want string }{
+		{"", "Enter an email address."},
+		{"not an address", "look like an email address"},
+		{"Alice <alice@example.org>", "look like an email address"},
+		{"alice@localhost", "look like an email address"},
+	} {
+		rec := r.send(http.MethodPost, "/add/email", r.form(start, "email", tc.typed))
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), tc.want) || f.associations != 0 {
+			t.Fatalf("%q: %d, %d associations", tc.typed, rec.Code, f.associations)
+		}
+	}
+	rec := r.send(http.MethodPost, "/add/email", r.form(start, "email", " alice.backup@example.org "))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/add/email" || strings.Join(f.phones, ",") != "email:alice.backup@example.org" {
+		t.Fatalf("a good address: %d %s, associated %v", rec.Code, rec.Header().Get("Location"), f.phones)
+	}
+	code := r.send(http.MethodGet, "/add/email", nil)
+	if body := code.Body.String(); !strings.Contains(body, "We sent an email with a code to al•••@example.org") || !strings.Contains(body, `action="/add/email/confirm"`) {
+		t.Fatalf("code step: %s", body)
+	}
+	// The phone's page does not confirm an email's code.
+	if rec := r.send(http.MethodPost, "/add/phone/confirm", r.form(code, "code", "135790")); rec.Code != http.StatusConflict {
+		t.Fatalf("an email code through the phone's path: %d", rec.Code)
+	}
+	rec = r.send(http.MethodPost, "/add/email/confirm", r.form(code, "code", "135790"))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
+		t.Fatalf("right code: %d", rec.Code)
+	}
+	if !strings.Contains(r.send(http.MethodGet, "/factors", nil).Body.String(), "Your email address was added") {
+		t.Error("no confirmation on the list")
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,18 +31,39 @@ func phoneChannel(v string) string {
 	return mfaapi.ChannelSMS
 }
 
-// toAddPhone sends a GET of a step's POST path back to the step.
-func (p *portal) toAddPhone(c echo.Context) error {
-	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/phone"))
+// A method confirmed with a code sent to it: a phone (text or voice) or an
+// email address. Both have the same steps at their own paths.
+var (
+	phoneSteps = codeSteps{path: "/add/phone", channels: []string{mfaapi.ChannelSMS, mfaapi.ChannelVoice}}
+	emailSteps = codeSteps{path: "/add/email", channels: []string{mfaapi.ChannelEmail}}
+)
+
+// codeSteps is one kind of code-confirmed method: its page and channels.
+type codeSteps struct {
+	path     string
+	channels []string
+}
+
+// toStep sends a GET of a step's POST path back to the step.
+func (p *portal) toStep(k codeSteps) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path))
+	}
+}
+
+// codeEnrolment is the session's method of kind k being added, nil when
+// none.
+func (p *portal) codeEnrolment(c echo.Context, sess *session.Session, k codeSteps) (*session.Enrolment, error) {
+	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
+	if err != nil || e == nil || !slices.Contains(k.channels, e.Channel) {
+		return nil, err
+	}
+	return e, nil
 }
 
 // phoneEnrolment is the session's phone being added, nil when none.
 func (p *portal) phoneEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
-	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
-	if err != nil || e == nil || (e.Channel != mfaapi.ChannelSMS && e.Channel != mfaapi.ChannelVoice) {
-		return nil, err
-	}
-	return e, nil
+	return p.codeEnrolment(c, sess, phoneSteps)
 }
 
 // handleAddPhone handles "GET /add/phone": the number form, or the code
@@ -53,7 +77,7 @@ func (p *portal) handleAddPhone(c echo.Context) error {
 	if e == nil {
 		return p.showPhoneStart(c, sess, http.StatusOK, views.AddPhonePage{Region: requestRegion(c.Request())})
 	}
-	return p.showPhoneCode(c, sess, e, http.StatusOK, "", "")
+	return p.showCode(c, sess, e, http.StatusOK, "", "")
 }
 
 func (p *portal) showPhoneStart(c echo.Context, sess *session.Session, status int, page views.AddPhonePage) error {
@@ -65,10 +89,28 @@ func (p *portal) showPhoneStart(c echo.Context, sess *session.Session, status in
 	return p.render(c, status, page.Page, views.AddPhoneStart(page))
 }
 
-func (p *portal) showPhoneCode(c echo.Context, sess *session.Session, e *session.Enrolment, status int, codeError, notice string) error {
-	pg := p.page(c, p.tr(c).T("addphone.title"), sess)
-	page := views.AddPhonePage{Page: pg, Channel: e.Channel, SentTo: phone.Mask(e.Destination), Nonce: e.Nonce, Error: codeError, Notice: notice}
+// showCode is the code step of a phone or an email address.
+func (p *portal) showCode(c echo.Context, sess *session.Session, e *session.Enrolment, status int, codeError, notice string) error {
+	title, step, sentTo := "addphone.title", phoneSteps.path, phone.Mask(e.Destination)
+	if e.Channel == mfaapi.ChannelEmail {
+		title, step, sentTo = "addemail.title", emailSteps.path, maskEmail(e.Destination)
+	}
+	pg := p.page(c, p.tr(c).T(title), sess)
+	page := views.AddPhonePage{Page: pg, Step: step, Channel: e.Channel, SentTo: sentTo, Nonce: e.Nonce, Error: codeError, Notice: notice}
 	return p.render(c, status, pg, views.AddPhoneCode(page))
+}
+
+// maskEmail keeps an address's first two characters and its domain.
+func maskEmail(a string) string {
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return "•••"
+	}
+	local := []rune(a[:at])
+	if len(local) > 2 {
+		local = local[:2]
+	}
+	return string(local) + "•••" + a[at:]
 }
 
 // requestRegion is the country the browser's first language names
@@ -112,24 +154,29 @@ func (p *portal) handleStartPhone(c echo.Context) error {
 		}
 		return p.showPhoneStart(c, sess, http.StatusUnprocessableEntity, views.AddPhonePage{Region: region, Number: number, Channel: channel, Error: p.tr(c).T(key)})
 	}
-	return p.associatePhone(c, sess, channel, e164, "")
+	return p.associateCode(c, sess, channel, e164, "")
 }
 
-// associatePhone asks Auth0 for an association (and so a code sent to
-// e164) and keeps it; recovery is the first method's recovery code from an
-// earlier association of the same enrolment, kept across a resend.
-func (p *portal) associatePhone(c echo.Context, sess *session.Session, channel, e164, recovery string) error {
+// associateCode asks Auth0 for an association (and so a code sent to
+// destination: a number in E.164 or an address) and keeps it; recovery is
+// the first method's recovery code from an earlier association of the same
+// enrolment, kept across a resend.
+func (p *portal) associateCode(c echo.Context, sess *session.Session, channel, destination, recovery string) error {
 	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
 		return err
 	}
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
-	a, err := p.enrol.Associate(ctx, sess.AccessToken, channel, e164, "")
+	number, email, step := destination, "", phoneSteps.path
+	if channel == mfaapi.ChannelEmail {
+		number, email, step = "", destination, emailSteps.path
+	}
+	a, err := p.enrol.Associate(ctx, sess.AccessToken, channel, number, email)
 	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", channel))
 	if err != nil {
 		return err
 	}
-	e := &session.Enrolment{Channel: channel, OOBCode: a.OOBCode, Destination: e164, RecoveryCode: recovery,
+	e := &session.Enrolment{Channel: channel, OOBCode: a.OOBCode, Destination: destination, RecoveryCode: recovery,
 		Nonce: session.NewToken(16), Started: p.now().Unix()}
 	if len(a.RecoveryCodes) > 0 {
 		e.RecoveryCode = a.RecoveryCodes[0]
@@ -140,33 +187,42 @@ func (p *portal) associatePhone(c echo.Context, sess *session.Session, channel, 
 	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
 		return err
 	}
-	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/phone"))
+	return p.redirectSeeOther(c, views.Href(c.Request().Context(), step))
 }
 
-// handleResendPhone handles "POST /add/phone/resend": after the cooldown,
-// a new association for the same number, so a new code; the previous one
-// lapses at Auth0.
-func (p *portal) handleResendPhone(c echo.Context) error {
+// handleResend handles "POST /add/phone/resend" and "/add/email/resend":
+// after the cooldown, a new association for the same destination, so a
+// new code; the previous one lapses at Auth0.
+func (p *portal) handleResend(k codeSteps) echo.HandlerFunc {
+	return func(c echo.Context) error { return p.resend(c, k) }
+}
+
+func (p *portal) resend(c echo.Context, k codeSteps) error {
 	sess := sessionFromContext(c)
-	e, err := p.phoneEnrolment(c, sess)
+	e, err := p.codeEnrolment(c, sess, k)
 	if err != nil {
 		return err
 	}
 	if e == nil {
-		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/phone"))
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path))
 	}
 	if wait := time.Unix(e.Started, 0).Add(resendCooldown).Sub(p.now()); wait > 0 {
 		pr := p.tr(c)
-		return p.showPhoneCode(c, sess, e, http.StatusTooManyRequests, "", pr.T("addphone.resend.wait", humanWait(pr, wait)))
+		return p.showCode(c, sess, e, http.StatusTooManyRequests, "", pr.T("addphone.resend.wait", humanWait(pr, wait)))
 	}
-	return p.associatePhone(c, sess, e.Channel, e.Destination, e.RecoveryCode)
+	return p.associateCode(c, sess, e.Channel, e.Destination, e.RecoveryCode)
 }
 
-// handleConfirmPhone handles "POST /add/phone/confirm", as the app's
-// confirmation: single use per form, a wrong code says so.
-func (p *portal) handleConfirmPhone(c echo.Context) error {
+// handleConfirmCode handles "POST /add/phone/confirm" and
+// "/add/email/confirm", as the app's confirmation: single use per form, a
+// wrong code says so.
+func (p *portal) handleConfirmCode(k codeSteps) echo.HandlerFunc {
+	return func(c echo.Context) error { return p.confirmCode(c, k) }
+}
+
+func (p *portal) confirmCode(c echo.Context, k codeSteps) error {
 	sess := sessionFromContext(c)
-	e, err := p.phoneEnrolment(c, sess)
+	e, err := p.codeEnrolment(c, sess, k)
 	if err != nil {
 		return err
 	}
@@ -176,13 +232,63 @@ func (p *portal) handleConfirmPhone(c echo.Context) error {
 	}
 	code, ok := otpCode(c.Request().PostFormValue("code"))
 	if !ok {
-		return p.showPhoneCode(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addphone.code.malformed"), "")
+		return p.showCode(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addphone.code.malformed"), "")
 	}
-	return p.confirmEnrolment(c, sess, e, flashPhoneAdded, func(ctx echo.Context) error {
+	added := flashPhoneAdded
+	if e.Channel == mfaapi.ChannelEmail {
+		added = flashEmailAdded
+	}
+	return p.confirmEnrolment(c, sess, e, added, func(ctx echo.Context) error {
 		cctx, cancel := p.upstreamContext(ctx)
 		defer cancel()
 		return p.enrol.ConfirmOOB(cctx, sess.AccessToken, e.OOBCode, code)
 	}, func() error {
-		return p.showPhoneCode(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addphone.code.wrong"), "")
+		return p.showCode(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addphone.code.wrong"), "")
 	})
+}
+
+// maxEmail bounds an address (RFC 5321's limit on a path).
+const maxEmail = 254
+
+// handleAddEmail handles "GET /add/email": the address form, or the code
+// step once a code was sent.
+func (p *portal) handleAddEmail(c echo.Context) error {
+	sess := sessionFromContext(c)
+	e, err := p.codeEnrolment(c, sess, emailSteps)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return p.showEmailStart(c, sess, http.StatusOK, "", "")
+	}
+	return p.showCode(c, sess, e, http.StatusOK, "", "")
+}
+
+func (p *portal) showEmailStart(c echo.Context, sess *session.Session, status int, address, errText string) error {
+	pg := p.page(c, p.tr(c).T("addemail.title"), sess)
+	return p.render(c, status, pg, views.AddEmailStart(views.AddPhonePage{Page: pg, Number: address, Error: errText}))
+}
+
+// handleStartEmail handles "POST /add/email": the address is checked here
+// (one plain address, no display name); Auth0 makes the association and
+// sends the code.
+func (p *portal) handleStartEmail(c echo.Context) error {
+	sess := sessionFromContext(c)
+	if e, err := p.codeEnrolment(c, sess, emailSteps); err != nil {
+		return err
+	} else if e != nil {
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), emailSteps.path))
+	}
+	typed := strings.TrimSpace(c.Request().PostFormValue("email"))
+	if typed == "" {
+		return p.showEmailStart(c, sess, http.StatusUnprocessableEntity, "", p.tr(c).T("addemail.err.empty"))
+	}
+	addr, err := mail.ParseAddress(typed)
+	if err != nil || len(typed) > maxEmail || addr.Name != "" || addr.Address != typed || !strings.Contains(addr.Address[strings.LastIndexByte(addr.Address, '@'):], ".") {
+		if r := []rune(typed); len(r) > maxEmail {
+			typed = string(r[:maxEmail])
+		}
+		return p.showEmailStart(c, sess, http.StatusUnprocessableEntity, typed, p.tr(c).T("addemail.err.invalid"))
+	}
+	return p.associateCode(c, sess, mfaapi.ChannelEmail, addr.Address, "")
 }

@@ -109,6 +109,8 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 		f.Text = pr.T("addapp.flash.added")
 	case flashPhoneAdded:
 		f.Text = pr.T("addphone.flash.added")
+	case flashEmailAdded:
+		f.Text = pr.T("addemail.flash.added")
 	case flashAddCancelled:
 		f.Kind, f.Text = views.FlashInfo, pr.T("addapp.flash.cancelled")
 	default:

@@ -98,7 +98,7 @@ func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phon
 	defer f.mu.Unlock()
 	f.associations++
 	if channel != mfaapi.ChannelOTP {
-		f.phones = append(f.phones, channel+":"+phone)
+		f.phones = append(f.phones, channel+":"+phone+email)
 		f.lastOOB = fmt.Sprintf("oob-%d", f.associations)
 		a := mfaapi.Association{AuthenticatorType: "oob", OOBChannel: channel, BindingMethod: "prompt", OOBCode: f.lastOOB}
 		if f.recovery != "" {

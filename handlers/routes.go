@@ -120,9 +120,13 @@ func (p *portal) pageTable() pageTable {
 		{path: "/add/app/confirm", get: p.toAddApp, post: p.handleConfirmApp, signedIn: true, twin: true},
 		{path: "/add/app/cancel", get: p.toAddApp, post: p.handleCancelAdd, signedIn: true, twin: true},
 		{path: "/add/phone", get: p.handleAddPhone, post: p.handleStartPhone, signedIn: true, twin: true},
-		{path: "/add/phone/confirm", get: p.toAddPhone, post: p.handleConfirmPhone, signedIn: true, twin: true},
-		{path: "/add/phone/resend", get: p.toAddPhone, post: p.handleResendPhone, signedIn: true, twin: true},
-		{path: "/add/phone/cancel", get: p.toAddPhone, post: p.handleCancelAdd, signedIn: true, twin: true},
+		{path: "/add/phone/confirm", get: p.toStep(phoneSteps), post: p.handleConfirmCode(phoneSteps), signedIn: true, twin: true},
+		{path: "/add/phone/resend", get: p.toStep(phoneSteps), post: p.handleResend(phoneSteps), signedIn: true, twin: true},
+		{path: "/add/phone/cancel", get: p.toStep(phoneSteps), post: p.handleCancelAdd, signedIn: true, twin: true},
+		{path: "/add/email", get: p.handleAddEmail, post: p.handleStartEmail, signedIn: true, twin: true},
+		{path: "/add/email/confirm", get: p.toStep(emailSteps), post: p.handleConfirmCode(emailSteps), signedIn: true, twin: true},
+		{path: "/add/email/resend", get: p.toStep(emailSteps), post: p.handleResend(emailSteps), signedIn: true, twin: true},
+		{path: "/add/email/cancel", get: p.toStep(emailSteps), post: p.handleCancelAdd, signedIn: true, twin: true},
 		// Universal Login refuses frames: the frame's own sign-in page
 		// signs in through a popup.
 		{path: "/login", get: p.handleLogin, twin: true, embedGet: p.handleEmbedLogin, twinPath: "/embed/login"},

@@ -187,7 +187,8 @@ type AddPhonePage struct {
 	Channel string // sms or voice
 	Error   string // why the number or the code was not accepted
 	// The code step.
-	SentTo string // the masked number
+	Step   string // the method's page: /add/phone or /add/email
+	SentTo string // the masked number or address
 	Nonce  string
 	Notice string // e.g. when a new code can be asked for
 }
