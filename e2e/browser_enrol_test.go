@@ -177,3 +177,45 @@ func TestBrowserAddPhone(t *testing.T) {
 		t.Errorf("after adding an email, the list reads %q", b.factorLabels())
 	}
 }
+
+// TestBrowserAddGuardian: Bob adds the Guardian app. Before the phone
+// answers the page says so; the approval is given on the emulator's
+// outbox page, as the phone would; then the list has the Guardian app.
+func TestBrowserAddGuardian(t *testing.T) {
+	axeSource := loadAxe(t)
+	e := newEnv(t)
+	b := newTab(t, e)
+	check := func(name string) {
+		t.Helper()
+		b.shot(name)
+		if r := b.audit(axeSource); len(r.Violations) > 0 {
+			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
+		}
+	}
+	b.open(e.portalURL + "/add/guardian")
+	b.signInAtTenant("bob@example.com", "bob-demo-pass", `[data-testid=start-guardian]`)
+	check("add-guardian-start")
+	b.click(`[data-testid=start-guardian]`)
+	b.waitFor(`[data-testid=qr] svg`)
+	check("add-guardian-scan")
+	b.click(`[data-testid=check-guardian]`)
+	b.waitFor(`[data-testid=guardian-notice]`)
+	check("add-guardian-not-yet")
+
+	portal := b.url()
+	b.open(e.tenantURL + "/_emulator/outbox")
+	b.waitFor(`[data-testid=outbox-entry][data-channel=auth0] button[value=approve]`)
+	b.typeInto(`[data-testid=outbox-entry][data-channel=auth0] input[name=device]`, "Bob's Pixel")
+	b.click(`[data-testid=outbox-entry][data-channel=auth0] button[value=approve]`)
+	b.open(portal)
+	b.waitFor(`[data-testid=check-guardian]`)
+	b.click(`[data-testid=check-guardian]`)
+	b.waitFor(`[data-testid=factor-list]`)
+	check("factors-after-adding-guardian")
+	if !strings.Contains(b.flash(), "Your Guardian app was added") {
+		t.Errorf("flash %q", b.flash())
+	}
+	if !strings.Contains(strings.Join(b.factorLabels(), "|"), "Guardian") {
+		t.Errorf("after adding, the list reads %q", b.factorLabels())
+	}
+}

@@ -29,10 +29,11 @@ var _ enroller = (*mfaapi.Enroller)(nil)
 
 // Flash keys of enrolment.
 const (
-	flashAppAdded     = "app_added"
-	flashPhoneAdded   = "phone_added"
-	flashEmailAdded   = "email_added"
-	flashAddCancelled = "add_cancelled"
+	flashAppAdded      = "app_added"
+	flashPhoneAdded    = "phone_added"
+	flashEmailAdded    = "email_added"
+	flashGuardianAdded = "guardian_added"
+	flashAddCancelled  = "add_cancelled"
 	// flashFirstCode carries the recovery code that came with the user's
 	// first method to its one display.
 	flashFirstCode = "first_recovery_code"

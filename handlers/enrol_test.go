@@ -268,3 +268,39 @@ func TestAddEmail(t *testing.T) {
 		t.Error("no confirmation on the list")
 	}
 }
+
+func TestAddGuardian(t *testing.T) {
+	f := &fakeEnroller{}
+	r := newEnrolRig(t, f)
+	start := r.send(http.MethodGet, "/add/guardian", nil)
+	if rec := r.send(http.MethodPost, "/add/guardian", r.form(start)); rec.Code != http.StatusSeeOther || strings.Join(f.phones, ",") != "auth0:" {
+		t.Fatalf("start: %d, %v", rec.Code, f.phones)
+	}
+	scan := r.send(http.MethodGet, "/add/guardian", nil)
+	if !strings.Contains(scan.Body.String(), "<svg") || !strings.Contains(scan.Body.String(), `data-testid="check-guardian"`) {
+		t.Fatalf("scan page: %d", scan.Code)
+	}
+	// Not yet approved: the page says so, with a fresh form.
+	rec := r.send(http.MethodPost, "/add/guardian/check", r.form(scan))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Not approved yet") {
+		t.Fatalf("pending: %d", rec.Code)
+	}
+	f.guardian = "approved"
+	if stale := r.send(http.MethodPost, "/add/guardian/check", r.form(scan)); stale.Code != http.StatusConflict {
+		t.Fatalf("the spent form: %d", stale.Code)
+	}
+	rec = r.send(http.MethodPost, "/add/guardian/check", r.form(rec))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
+		t.Fatalf("approved: %d", rec.Code)
+	}
+	// Denied on the phone: nothing is added, and the page says why.
+	f.guardian = ""
+	start = r.send(http.MethodGet, "/add/guardian", nil)
+	r.send(http.MethodPost, "/add/guardian", r.form(start))
+	scan = r.send(http.MethodGet, "/add/guardian", nil)
+	f.guardian = "denied"
+	rec = r.send(http.MethodPost, "/add/guardian/check", r.form(scan))
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "denied on the phone") || !strings.Contains(rec.Body.String(), `data-testid="start-guardian"`) {
+		t.Fatalf("denied: %d %s", rec.Code, rec.Body.String())
+	}
+}

@@ -111,6 +111,8 @@ func (p *portal) takeFlash(c echo.Context, sess *session.Session) *views.Flash {
 		f.Text = pr.T("addphone.flash.added")
 	case flashEmailAdded:
 		f.Text = pr.T("addemail.flash.added")
+	case flashGuardianAdded:
+		f.Text = pr.T("addguardian.flash.added")
 	case flashAddCancelled:
 		f.Kind, f.Text = views.FlashInfo, pr.T("addapp.flash.cancelled")
 	default:

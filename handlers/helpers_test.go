@@ -91,6 +91,7 @@ type fakeEnroller struct {
 	confirmErr   error
 	phones       []string // numbers associated, with their channel
 	lastOOB      string
+	guardian     string // "", "approved" or "denied": the phone's answer
 }
 
 func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phone, email string) (mfaapi.Association, error) {
@@ -101,6 +102,9 @@ func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phon
 		f.phones = append(f.phones, channel+":"+phone+email)
 		f.lastOOB = fmt.Sprintf("oob-%d", f.associations)
 		a := mfaapi.Association{AuthenticatorType: "oob", OOBChannel: channel, BindingMethod: "prompt", OOBCode: f.lastOOB}
+		if channel == mfaapi.ChannelGuardian {
+			a.BindingMethod, a.BarcodeURI = "", "otpauth://totp/Tenant:bob%40example.com?enrollment_tx_id=tx&base_url=https%3A%2F%2Ftenant.example.com"
+		}
 		if f.recovery != "" {
 			a.RecoveryCodes = []string{f.recovery}
 		}
@@ -135,6 +139,15 @@ func (f *fakeEnroller) ConfirmOOB(ctx context.Context, accessToken, oobCode, bin
 	f.confirms = append(f.confirms, oobCode+"/"+bindingCode)
 	if f.confirmErr != nil {
 		return f.confirmErr
+	}
+	if bindingCode == "" && oobCode == f.lastOOB {
+		switch f.guardian {
+		case "approved":
+			return nil
+		case "denied":
+			return &mfaapi.APIError{Op: "confirm", Status: 400, Code: "access_denied", Err: mfaapi.ErrAuthorizationDenied}
+		}
+		return &mfaapi.APIError{Op: "confirm", Status: 400, Code: "authorization_pending", Err: mfaapi.ErrAuthorizationPending}
 	}
 	if bindingCode != f.wantCode || oobCode != f.lastOOB {
 		return &mfaapi.APIError{Op: "confirm", Status: 403, Code: "invalid_grant", Err: mfaapi.ErrInvalidCode}

@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"mfaportal/mfaapi"
+	"mfaportal/session"
+	"mfaportal/views"
+)
+
+// guardianEnrolment is the session's Guardian app being added, nil when
+// none.
+func (p *portal) guardianEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
+	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
+	if err != nil || e == nil || e.Channel != mfaapi.ChannelGuardian {
+		return nil, err
+	}
+	return e, nil
+}
+
+// handleAddGuardian handles "GET /add/guardian": the start, or the QR
+// code the Guardian app scans and a button to go on once it is approved.
+func (p *portal) handleAddGuardian(c echo.Context) error {
+	sess := sessionFromContext(c)
+	e, err := p.guardianEnrolment(c, sess)
+	if err != nil {
+		return err
+	}
+	return p.showGuardian(c, sess, e, http.StatusOK, "")
+}
+
+func (p *portal) showGuardian(c echo.Context, sess *session.Session, e *session.Enrolment, status int, notice string) error {
+	pg := p.page(c, p.tr(c).T("addguardian.title"), sess)
+	page := views.AddAppPage{Page: pg, CodeError: notice}
+	if e == nil {
+		return p.render(c, status, pg, views.AddGuardianStart(page))
+	}
+	svg, err := views.QRCodeSVG(e.BarcodeURI)
+	if err != nil {
+		return err
+	}
+	page.QRCodeSVG, page.Nonce = svg, e.Nonce
+	return p.render(c, status, pg, views.AddGuardianScan(page))
+}
+
+// handleStartGuardian handles "POST /add/guardian": Auth0 makes the
+// association; its QR code carries the enrolment for the app.
+func (p *portal) handleStartGuardian(c echo.Context) error {
+	sess := sessionFromContext(c)
+	if e, err := p.guardianEnrolment(c, sess); err != nil {
+		return err
+	} else if e != nil {
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/guardian"))
+	}
+	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+		return err
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelGuardian, "", "")
+	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "push"))
+	if err != nil {
+		return err
+	}
+	e := &session.Enrolment{Channel: mfaapi.ChannelGuardian, BarcodeURI: a.BarcodeURI, OOBCode: a.OOBCode,
+		Nonce: session.NewToken(16), Started: p.now().Unix()}
+	if len(a.RecoveryCodes) > 0 {
+		e.RecoveryCode = a.RecoveryCodes[0]
+	}
+	if a.BarcodeURI == "" || !e.Fits() {
+		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
+	}
+	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
+		return err
+	}
+	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/guardian"))
+}
+
+// handleCheckGuardian handles "POST /add/guardian/check": has the person
+// approved on the phone? Not yet: the same page says so, with a fresh
+// form. Denied: the association is given up and the page says why.
+func (p *portal) handleCheckGuardian(c echo.Context) error {
+	sess := sessionFromContext(c)
+	e, err := p.guardianEnrolment(c, sess)
+	if err != nil {
+		return err
+	}
+	if e == nil || subtle.ConstantTimeCompare([]byte(c.Request().PostFormValue("enrol_nonce")), []byte(e.Nonce)) != 1 {
+		return errEnrolAlreadyDone
+	}
+	var outcome error
+	done := p.confirmEnrolment(c, sess, e, flashGuardianAdded, func(ctx echo.Context) error {
+		cctx, cancel := p.upstreamContext(ctx)
+		defer cancel()
+		err := p.enrol.ConfirmOOB(cctx, sess.AccessToken, e.OOBCode, "")
+		if errors.Is(err, mfaapi.ErrAuthorizationPending) || errors.Is(err, mfaapi.ErrAuthorizationDenied) {
+			// Shown on the page, as a wrong code is.
+			outcome = err
+			return &mfaapi.APIError{Op: "confirm guardian", Err: mfaapi.ErrInvalidCode}
+		}
+		return err
+	}, func() error {
+		if errors.Is(outcome, mfaapi.ErrAuthorizationDenied) {
+			if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+				return err
+			}
+			return p.showGuardian(c, sess, nil, http.StatusConflict, p.tr(c).T("addguardian.denied"))
+		}
+		return p.showGuardian(c, sess, e, http.StatusOK, p.tr(c).T("addguardian.pending"))
+	})
+	return done
+}
