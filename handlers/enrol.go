@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -83,6 +84,17 @@ func (p *portal) showAddApp(c echo.Context, sess *session.Session, e *session.En
 	return p.render(c, status, pg, views.AddAppScan(page))
 }
 
+// associationError is what a failed association shows. A lost answer
+// leaves at most an inactive entry at Auth0, which nobody sees: nothing
+// was added, so the page says no answer came and to try again, not that
+// the outcome is unknown.
+func associationError(err error) error {
+	if errors.Is(err, mfaapi.ErrOutcomeUnknown) {
+		return fmt.Errorf("%w: %w", errAssociationLost, err)
+	}
+	return err
+}
+
 // toAddApp sends a GET of a step's POST path back to the step.
 func (p *portal) toAddApp(c echo.Context) error {
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
@@ -106,7 +118,7 @@ func (p *portal) handleStartApp(c echo.Context) error {
 	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelOTP, "", "")
 	if err != nil {
 		p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "otp"))
-		return err
+		return associationError(err)
 	}
 	e := &session.Enrolment{Channel: mfaapi.ChannelOTP, Secret: a.Secret, BarcodeURI: a.BarcodeURI,
 		Nonce: session.NewToken(16), Started: p.now().Unix()}

@@ -304,3 +304,31 @@ func TestAddGuardian(t *testing.T) {
 		t.Fatalf("denied: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// Auth0 refusing a new association (its limit on unconfirmed ones, or
+// failing) shows the matching page and keeps nothing.
+func TestAddMethodAssociationRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		want   string
+	}{
+		{"too many unconfirmed", &mfaapi.APIError{Op: "associate", Status: 429, Code: "too_many_requests", Err: mfaapi.ErrRateLimited}, http.StatusTooManyRequests, "error-heading"},
+		{"Auth0 failing", &mfaapi.APIError{Op: "associate", Status: 503, Err: mfaapi.ErrUpstream}, http.StatusBadGateway, "error-heading"},
+		{"answer lost", &mfaapi.APIError{Op: "associate", Err: mfaapi.ErrOutcomeUnknown}, http.StatusBadGateway, "No answer came in time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeEnroller{associateErr: tc.err}
+			r := newEnrolRig(t, f)
+			start := r.send(http.MethodGet, "/add/phone", nil)
+			rec := r.send(http.MethodPost, "/add/phone", r.form(start, "region", "FR", "number", "0612345678"))
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Fatalf("%d, want %d", rec.Code, tc.status)
+			}
+			if page := r.send(http.MethodGet, "/add/phone", nil).Body.String(); !strings.Contains(page, `data-testid="send-code"`) {
+				t.Error("after a refused association the page shows a code step")
+			}
+		})
+	}
+}

@@ -65,7 +65,7 @@ func (p *portal) handleStartGuardian(c echo.Context) error {
 	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelGuardian, "", "")
 	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "push"))
 	if err != nil {
-		return err
+		return associationError(err)
 	}
 	e := &session.Enrolment{Channel: mfaapi.ChannelGuardian, BarcodeURI: a.BarcodeURI, OOBCode: a.OOBCode,
 		Nonce: session.NewToken(16), Started: p.now().Unix()}

@@ -174,7 +174,7 @@ func (p *portal) associateCode(c echo.Context, sess *session.Session, channel, d
 	a, err := p.enrol.Associate(ctx, sess.AccessToken, channel, number, email)
 	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", channel))
 	if err != nil {
-		return err
+		return associationError(err)
 	}
 	e := &session.Enrolment{Channel: channel, OOBCode: a.OOBCode, Destination: destination, RecoveryCode: recovery,
 		Nonce: session.NewToken(16), Started: p.now().Unix()}

@@ -37,6 +37,7 @@ var (
 	errBadChange            = errors.New("handlers: a change this method does not take")
 	errEnrolAlreadyDone     = errors.New("handlers: enrolment form already used or nothing to confirm")
 	errEnrolOutcomeUnknown  = errors.New("handlers: the confirmation's answer was lost")
+	errAssociationLost      = errors.New("handlers: the association's answer was lost")
 )
 
 // action is where an error page's one button leads.
@@ -87,6 +88,7 @@ var errorTable = []struct {
 	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery", outcomeRefused}},
 	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods", outcomeRefused}},
 	{errEnrolAlreadyDone, errorEntry{"form_used", 409, "error.enrol_done.heading", "error.enrol_done.message", toMethods, "action.see_methods", outcomeRefused}},
+	{errAssociationLost, errorEntry{"outcome_unknown", 502, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
 	{errEnrolOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.enrol_unknown.heading", "error.enrol_unknown.message", toMethods, "action.see_methods", outcomeUnknown}},
 	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery", outcomeRefused}},
 	{errLoginExpired, errorEntry{"login_expired", 400, "error.login_expired.heading", "error.login_expired.message", toSignIn, "action.sign_in", outcomeRefused}},

@@ -92,12 +92,16 @@ type fakeEnroller struct {
 	phones       []string // numbers associated, with their channel
 	lastOOB      string
 	guardian     string // "", "approved" or "denied": the phone's answer
+	associateErr error
 }
 
 func (f *fakeEnroller) Associate(ctx context.Context, accessToken, channel, phone, email string) (mfaapi.Association, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.associations++
+	if f.associateErr != nil {
+		return mfaapi.Association{}, f.associateErr
+	}
 	if channel != mfaapi.ChannelOTP {
 		f.phones = append(f.phones, channel+":"+phone+email)
 		f.lastOOB = fmt.Sprintf("oob-%d", f.associations)
