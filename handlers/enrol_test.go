@@ -332,3 +332,41 @@ func TestAddMethodAssociationRefused(t *testing.T) {
 		})
 	}
 }
+
+// Without a recovery code the list offers one; without any method it
+// offers adding the first, which brings the code.
+func TestFactorsOfferWhatComesNext(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name            string
+		auths           []mfaapi.Authenticator
+		recovery, empty bool
+	}{
+		{"an app and no recovery code", []mfaapi.Authenticator{{ID: "totp|dev_app", AuthenticatorType: "otp", Active: true}}, true, false},
+		{"nothing yet", nil, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deps, store := testDeps(t, func() time.Time { return now }, nil)
+			deps.Factors = benchFactorList{auths: tc.auths}
+			deps.Methods = &fakeMethods{}
+			h, err := New(deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/factors", nil)
+			req.AddCookie(signedIn(t, store, now, session.TopLevel))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if got := strings.Contains(body, `data-testid="no-recovery-code"`); got != tc.recovery {
+				t.Errorf("offers a recovery code: %v, want %v", got, tc.recovery)
+			}
+			if got := strings.Contains(body, `data-testid="empty-state"`); got != tc.empty {
+				t.Errorf("empty state: %v, want %v", got, tc.empty)
+			}
+			if !strings.Contains(body, `href="/add" data-testid="add-method"`) {
+				t.Error("no way to add a method")
+			}
+		})
+	}
+}
