@@ -18,16 +18,9 @@ import (
 // computed from the key shown on the page adds the app, and the recovery
 // code that comes with a first method is shown once. axe audits each step.
 func TestBrowserAddAuthenticatorApp(t *testing.T) {
-	axeSource := loadAxe(t)
 	e := newEnv(t)
 	b := newTab(t, e)
-	check := func(name string) {
-		t.Helper()
-		b.shot(name)
-		if r := b.audit(axeSource); len(r.Violations) > 0 {
-			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
-		}
-	}
+	check := b.shotAndAudit(loadAxe(t))
 
 	b.open(e.portalURL + "/factors")
 	b.waitFor(`form[data-step=login]`)
@@ -104,16 +97,9 @@ func TestBrowserAddAuthenticatorApp(t *testing.T) {
 // refused in words; the code is read from the emulator's outbox page, as a
 // developer would; axe audits each step; the tenant then has the phone.
 func TestBrowserAddPhone(t *testing.T) {
-	axeSource := loadAxe(t)
 	e := newEnv(t)
 	b := newTab(t, e)
-	check := func(name string) {
-		t.Helper()
-		b.shot(name)
-		if r := b.audit(axeSource); len(r.Violations) > 0 {
-			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
-		}
-	}
+	check := b.shotAndAudit(loadAxe(t))
 	b.open(e.portalURL + "/factors")
 	b.signInAtTenant("bob@example.com", "bob-demo-pass", `[data-testid=factor-list]`)
 	b.click(`[data-testid=add-method]`)
@@ -182,16 +168,9 @@ func TestBrowserAddPhone(t *testing.T) {
 // answers the page says so; the approval is given on the emulator's
 // outbox page, as the phone would; then the list has the Guardian app.
 func TestBrowserAddGuardian(t *testing.T) {
-	axeSource := loadAxe(t)
 	e := newEnv(t)
 	b := newTab(t, e)
-	check := func(name string) {
-		t.Helper()
-		b.shot(name)
-		if r := b.audit(axeSource); len(r.Violations) > 0 {
-			t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
-		}
-	}
+	check := b.shotAndAudit(loadAxe(t))
 	b.open(e.portalURL + "/add/guardian")
 	b.signInAtTenant("bob@example.com", "bob-demo-pass", `[data-testid=start-guardian]`)
 	check("add-guardian-start")
@@ -217,5 +196,17 @@ func TestBrowserAddGuardian(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(b.factorLabels(), "|"), "Guardian") {
 		t.Errorf("after adding, the list reads %q", b.factorLabels())
+	}
+}
+
+// shotAndAudit returns a step's check: a screenshot named for it, and no
+// axe-core violation on the page.
+func (b *tab) shotAndAudit(axeSource string) func(name string) {
+	return func(name string) {
+		b.t.Helper()
+		b.shot(name)
+		if r := b.audit(axeSource); len(r.Violations) > 0 {
+			b.t.Errorf("%s: %d axe-core violations:%s", name, len(r.Violations), formatViolations(r.Violations))
+		}
 	}
 }

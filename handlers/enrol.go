@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -17,28 +18,38 @@ import (
 	"mfaportal/views"
 )
 
-// enroller adds a method through the MFA API (package mfaapi): an
-// association made with the user's token, then confirmed with its first
-// code.
-type enroller interface {
-	Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (mfaapi.Association, error)
-	ConfirmOTP(ctx context.Context, accessToken, otp string) error
-	ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error
+// The kinds of method added here, each with its page and the channels of
+// its association.
+var (
+	appSteps      = enrolSteps{path: "/add/app", channels: []string{mfaapi.ChannelOTP}}
+	guardianSteps = enrolSteps{path: "/add/guardian", channels: []string{mfaapi.ChannelGuardian}}
+	phoneSteps    = enrolSteps{path: "/add/phone", channels: []string{mfaapi.ChannelSMS, mfaapi.ChannelVoice}}
+	emailSteps    = enrolSteps{path: "/add/email", channels: []string{mfaapi.ChannelEmail}}
+)
+
+// enrolSteps is one kind of method being added: its page and channels.
+type enrolSteps struct {
+	path     string
+	channels []string
 }
 
-var _ enroller = (*mfaapi.Enroller)(nil)
+// toStep sends a GET of a step's POST path back to the step, for a
+// sign-in that returns to it.
+func (p *portal) toStep(k enrolSteps) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path))
+	}
+}
 
-// Flash keys of enrolment.
-const (
-	flashAppAdded      = "app_added"
-	flashPhoneAdded    = "phone_added"
-	flashEmailAdded    = "email_added"
-	flashGuardianAdded = "guardian_added"
-	flashAddCancelled  = "add_cancelled"
-	// flashFirstCode carries the recovery code that came with the user's
-	// first method to its one display.
-	flashFirstCode = "first_recovery_code"
-)
+// enrolmentOf is the session's method of kind k being added, nil when
+// none.
+func (p *portal) enrolmentOf(c echo.Context, sess *session.Session, k enrolSteps) (*session.Enrolment, error) {
+	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
+	if err != nil || e == nil || !slices.Contains(k.channels, e.Channel) {
+		return nil, err
+	}
+	return e, nil
+}
 
 // handleAdd handles "GET /add": what can be added here.
 func (p *portal) handleAdd(c echo.Context) error {
@@ -52,21 +63,11 @@ func (p *portal) handleAdd(c echo.Context) error {
 // shows the same association; nothing is made by a GET.
 func (p *portal) handleAddApp(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.appEnrolment(c, sess)
+	e, err := p.enrolmentOf(c, sess, appSteps)
 	if err != nil {
 		return err
 	}
 	return p.showAddApp(c, sess, e, http.StatusOK, "")
-}
-
-// appEnrolment is the session's authenticator app being added, nil when
-// none.
-func (p *portal) appEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
-	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
-	if err != nil || e == nil || e.Channel != mfaapi.ChannelOTP {
-		return nil, err
-	}
-	return e, nil
 }
 
 func (p *portal) showAddApp(c echo.Context, sess *session.Session, e *session.Enrolment, status int, codeError string) error {
@@ -95,17 +96,12 @@ func associationError(err error) error {
 	return err
 }
 
-// toAddApp sends a GET of a step's POST path back to the step.
-func (p *portal) toAddApp(c echo.Context) error {
-	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
-}
-
 // handleStartApp handles "POST /add/app": Auth0 makes the association
 // (inactive until confirmed) and the session keeps it for the next steps.
 // A second submit finds it there and makes no other.
 func (p *portal) handleStartApp(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if e, err := p.appEnrolment(c, sess); err != nil {
+	if e, err := p.enrolmentOf(c, sess, appSteps); err != nil {
 		return err
 	} else if e != nil {
 		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
@@ -139,35 +135,41 @@ func (p *portal) handleStartApp(c echo.Context) error {
 // code (see confirmEnrolment).
 func (p *portal) handleConfirmApp(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.appEnrolment(c, sess)
+	e, err := p.enrolmentOf(c, sess, appSteps)
 	if err != nil {
 		return err
 	}
-	got := c.Request().PostFormValue("enrol_nonce")
-	if e == nil || subtle.ConstantTimeCompare([]byte(got), []byte(e.Nonce)) != 1 {
+	if !currentForm(c, e) {
 		return errEnrolAlreadyDone
 	}
 	code, ok := otpCode(c.Request().PostFormValue("otp"))
 	if !ok {
 		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.malformed"))
 	}
-	return p.confirmEnrolment(c, sess, e, flashAppAdded, func(ctx echo.Context) error {
-		cctx, cancel := p.upstreamContext(ctx)
-		defer cancel()
-		return p.enrol.ConfirmOTP(cctx, sess.AccessToken, code)
-	}, func() error {
+	return p.confirmEnrolment(c, sess, e, flashAppAdded, func(ctx context.Context) error {
+		return p.enrol.ConfirmOTP(ctx, sess.AccessToken, code)
+	}, func(error) error {
 		return p.showAddApp(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addapp.code.wrong"))
 	})
 }
 
+// currentForm reports whether the request carries the confirmation form
+// of e as it stands (each try gets a new one).
+func currentForm(c echo.Context, e *session.Enrolment) bool {
+	got := c.Request().PostFormValue("enrol_nonce")
+	return e != nil && subtle.ConstantTimeCompare([]byte(got), []byte(e.Nonce)) == 1
+}
+
 // confirmEnrolment is every confirmation's core. The form is single use:
 // its nonce is spent (atomically, on every replica) before Auth0 is asked,
-// and mfaapi never repeats the grant. A wrong code (wrong) gives a fresh
-// form; a lost answer says the outcome is unknown; success forgets the
-// enrolment and shows a first method's recovery code once, else returns to
-// the list with added as its message.
+// and mfaapi never repeats the grant (confirm, within the upstream
+// timeout). Not confirmed (a wrong or expired code, a Guardian app that has
+// not answered or said no) goes to notConfirmed with the reason, which
+// shows the step again; a lost answer says the outcome is unknown; success
+// forgets the enrolment and shows a first method's recovery code once,
+// else returns to the list with added as its message.
 func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *session.Enrolment, added string,
-	confirm func(echo.Context) error, wrong func() error) error {
+	confirm func(context.Context) error, notConfirmed func(error) error) error {
 	ctx := c.Request().Context()
 	if err := p.checkLimit(ctx, enrolRule, sess.Sub); err != nil {
 		return err
@@ -181,12 +183,13 @@ func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *sess
 	if err := p.sessions.PutEnrolment(ctx, sess, e); err != nil {
 		return err
 	}
-	err := confirm(c)
-	factorType := slog.String("factor_type", e.Channel)
-	p.audit(c, auditEnrolConfirmed, sess.Sub, err, factorType)
+	upstream, cancel := p.upstreamContext(c)
+	err := confirm(upstream)
+	cancel()
+	p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", e.Channel))
 	switch {
-	case errors.Is(err, mfaapi.ErrInvalidCode):
-		return wrong()
+	case errors.Is(err, mfaapi.ErrInvalidCode), errors.Is(err, mfaapi.ErrAuthorizationPending), errors.Is(err, mfaapi.ErrAuthorizationDenied):
+		return notConfirmed(err)
 	case errors.Is(err, mfaapi.ErrOutcomeUnknown):
 		p.forgetMethods(ctx, c, sess.Sub)
 		return errEnrolOutcomeUnknown
@@ -210,7 +213,7 @@ func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *sess
 	return p.flashAndList(c, sess, added, "")
 }
 
-// handleCancelAdd handles "POST /add/{app,phone,email}/cancel":
+// handleCancelAdd handles "POST /add/{app,guardian,phone,email}/cancel":
 // the portal forgets the association. Auth0 keeps it inactive, out of
 // challenges and of the list, until it lapses.
 func (p *portal) handleCancelAdd(c echo.Context) error {

@@ -303,6 +303,16 @@ func TestAddGuardian(t *testing.T) {
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "denied on the phone") || !strings.Contains(rec.Body.String(), `data-testid="start-guardian"`) {
 		t.Fatalf("denied: %d %s", rec.Code, rec.Body.String())
 	}
+	// The association lapsed at Auth0 before the phone answered.
+	f.guardian = ""
+	start = r.send(http.MethodGet, "/add/guardian", nil)
+	r.send(http.MethodPost, "/add/guardian", r.form(start))
+	scan = r.send(http.MethodGet, "/add/guardian", nil)
+	f.confirmErr = &mfaapi.APIError{Op: "confirm", Status: 403, Code: "invalid_grant", Err: mfaapi.ErrInvalidCode}
+	rec = r.send(http.MethodPost, "/add/guardian/check", r.form(scan))
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "ran out of time") || !strings.Contains(rec.Body.String(), `data-testid="start-guardian"`) {
+		t.Fatalf("lapsed: %d %s", rec.Code, rec.Body.String())
+	}
 }
 
 // Auth0 refusing a new association (its limit on unconfirmed ones, or

@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"crypto/subtle"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,21 +13,11 @@ import (
 	"mfaportal/views"
 )
 
-// guardianEnrolment is the session's Guardian app being added, nil when
-// none.
-func (p *portal) guardianEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
-	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
-	if err != nil || e == nil || e.Channel != mfaapi.ChannelGuardian {
-		return nil, err
-	}
-	return e, nil
-}
-
 // handleAddGuardian handles "GET /add/guardian": the start, or the QR
 // code the Guardian app scans and a button to go on once it is approved.
 func (p *portal) handleAddGuardian(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.guardianEnrolment(c, sess)
+	e, err := p.enrolmentOf(c, sess, guardianSteps)
 	if err != nil {
 		return err
 	}
@@ -52,7 +42,7 @@ func (p *portal) showGuardian(c echo.Context, sess *session.Session, e *session.
 // association; its QR code carries the enrolment for the app.
 func (p *portal) handleStartGuardian(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if e, err := p.guardianEnrolment(c, sess); err != nil {
+	if e, err := p.enrolmentOf(c, sess, guardianSteps); err != nil {
 		return err
 	} else if e != nil {
 		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/guardian"))
@@ -86,32 +76,28 @@ func (p *portal) handleStartGuardian(c echo.Context) error {
 // form. Denied: the association is given up and the page says why.
 func (p *portal) handleCheckGuardian(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.guardianEnrolment(c, sess)
+	e, err := p.enrolmentOf(c, sess, guardianSteps)
 	if err != nil {
 		return err
 	}
-	if e == nil || subtle.ConstantTimeCompare([]byte(c.Request().PostFormValue("enrol_nonce")), []byte(e.Nonce)) != 1 {
+	if !currentForm(c, e) {
 		return errEnrolAlreadyDone
 	}
-	var outcome error
-	done := p.confirmEnrolment(c, sess, e, flashGuardianAdded, func(ctx echo.Context) error {
-		cctx, cancel := p.upstreamContext(ctx)
-		defer cancel()
-		err := p.enrol.ConfirmOOB(cctx, sess.AccessToken, e.OOBCode, "")
-		if errors.Is(err, mfaapi.ErrAuthorizationPending) || errors.Is(err, mfaapi.ErrAuthorizationDenied) {
-			// Shown on the page, as a wrong code is.
-			outcome = err
-			return &mfaapi.APIError{Op: "confirm guardian", Err: mfaapi.ErrInvalidCode}
+	return p.confirmEnrolment(c, sess, e, flashGuardianAdded, func(ctx context.Context) error {
+		return p.enrol.ConfirmOOB(ctx, sess.AccessToken, e.OOBCode, "")
+	}, func(why error) error {
+		if errors.Is(why, mfaapi.ErrAuthorizationPending) {
+			return p.showGuardian(c, sess, e, http.StatusOK, p.tr(c).T("addguardian.pending"))
 		}
-		return err
-	}, func() error {
-		if errors.Is(outcome, mfaapi.ErrAuthorizationDenied) {
-			if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
-				return err
-			}
-			return p.showGuardian(c, sess, nil, http.StatusConflict, p.tr(c).T("addguardian.denied"))
+		// Denied on the phone, or the association lapsed at Auth0: it
+		// cannot be confirmed any more; start again knowing why.
+		if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+			return err
 		}
-		return p.showGuardian(c, sess, e, http.StatusOK, p.tr(c).T("addguardian.pending"))
+		key := "addguardian.expired"
+		if errors.Is(why, mfaapi.ErrAuthorizationDenied) {
+			key = "addguardian.denied"
+		}
+		return p.showGuardian(c, sess, nil, http.StatusConflict, p.tr(c).T(key))
 	})
-	return done
 }

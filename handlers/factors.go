@@ -27,6 +27,15 @@ const (
 	flashChannelVoice   = "channel_voice"
 	// flashNewCode carries a new recovery code to its one display.
 	flashNewCode = "new_recovery_code"
+	// Methods added (enrol*.go).
+	flashAppAdded      = "app_added"
+	flashPhoneAdded    = "phone_added"
+	flashEmailAdded    = "email_added"
+	flashGuardianAdded = "guardian_added"
+	flashAddCancelled  = "add_cancelled"
+	// flashFirstCode carries the recovery code that came with the user's
+	// first method to its one display.
+	flashFirstCode = "first_recovery_code"
 )
 
 // userFactors is what the portal knows of a user's methods now: the groups,

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"context"
-	"errors"
 	"net/netip"
 	"time"
 
@@ -55,15 +53,4 @@ func clientKey(ip string) string {
 	}
 	prefix, _ := addr.Prefix(64)
 	return prefix.String()
-}
-
-// checkLimit counts one attempt at rule by who, and counts a refusal in
-// the metrics.
-func (p *portal) checkLimit(ctx context.Context, rule ratelimit.Rule, who string) error {
-	err := p.limits.Allow(ctx, rule, who)
-	var ex *ratelimit.ExceededError
-	if errors.As(err, &ex) {
-		p.metrics.RateLimited(rule.Name)
-	}
-	return err
 }

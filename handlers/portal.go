@@ -41,6 +41,15 @@ type recoveryCodes interface {
 	RegenerateRecoveryCode(ctx context.Context, userID string) (string, error)
 }
 
+// enroller adds a method through the MFA API (package mfaapi): an
+// association made with the user's token, then confirmed with its first
+// code.
+type enroller interface {
+	Associate(ctx context.Context, accessToken, channel, phoneNumber, email string) (mfaapi.Association, error)
+	ConfirmOTP(ctx context.Context, accessToken, otp string) error
+	ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error
+}
+
 // signInFlow is the OIDC round trip with Auth0.
 type signInFlow interface {
 	AuthCodeURL(ctx context.Context, tx signin.Transaction, req signin.AuthRequest) (string, error)
@@ -79,6 +88,7 @@ var (
 	_ methodStore   = (*authmethods.Cache)(nil)
 	_ sessionStore  = (*session.Store)(nil)
 	_ limiter       = (*ratelimit.Limiter)(nil)
+	_ enroller      = (*mfaapi.Enroller)(nil)
 )
 
 // Deps is everything the handlers need, passed explicitly.
@@ -172,4 +182,15 @@ func (p *portal) upstreamContext(c echo.Context) (context.Context, context.Cance
 
 func (p *portal) redirectSeeOther(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// checkLimit counts one attempt at rule by who, and counts a refusal in
+// the metrics.
+func (p *portal) checkLimit(ctx context.Context, rule ratelimit.Rule, who string) error {
+	err := p.limits.Allow(ctx, rule, who)
+	var ex *ratelimit.ExceededError
+	if errors.As(err, &ex) {
+		p.metrics.RateLimited(rule.Name)
+	}
+	return err
 }

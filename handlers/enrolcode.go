@@ -1,12 +1,11 @@
 package handlers
 
 import (
-	"crypto/subtle"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 
@@ -31,46 +30,11 @@ func phoneChannel(v string) string {
 	return mfaapi.ChannelSMS
 }
 
-// A method confirmed with a code sent to it: a phone (text or voice) or an
-// email address. Both have the same steps at their own paths.
-var (
-	phoneSteps = codeSteps{path: "/add/phone", channels: []string{mfaapi.ChannelSMS, mfaapi.ChannelVoice}}
-	emailSteps = codeSteps{path: "/add/email", channels: []string{mfaapi.ChannelEmail}}
-)
-
-// codeSteps is one kind of code-confirmed method: its page and channels.
-type codeSteps struct {
-	path     string
-	channels []string
-}
-
-// toStep sends a GET of a step's POST path back to the step.
-func (p *portal) toStep(k codeSteps) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path))
-	}
-}
-
-// codeEnrolment is the session's method of kind k being added, nil when
-// none.
-func (p *portal) codeEnrolment(c echo.Context, sess *session.Session, k codeSteps) (*session.Enrolment, error) {
-	e, err := p.sessions.Enrolment(c.Request().Context(), sess)
-	if err != nil || e == nil || !slices.Contains(k.channels, e.Channel) {
-		return nil, err
-	}
-	return e, nil
-}
-
-// phoneEnrolment is the session's phone being added, nil when none.
-func (p *portal) phoneEnrolment(c echo.Context, sess *session.Session) (*session.Enrolment, error) {
-	return p.codeEnrolment(c, sess, phoneSteps)
-}
-
 // handleAddPhone handles "GET /add/phone": the number form, or the code
 // step once a code was sent.
 func (p *portal) handleAddPhone(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.phoneEnrolment(c, sess)
+	e, err := p.enrolmentOf(c, sess, phoneSteps)
 	if err != nil {
 		return err
 	}
@@ -128,7 +92,7 @@ func requestRegion(r *http.Request) string {
 // second submit finds the association and sends nothing more.
 func (p *portal) handleStartPhone(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if e, err := p.phoneEnrolment(c, sess); err != nil {
+	if e, err := p.enrolmentOf(c, sess, phoneSteps); err != nil {
 		return err
 	} else if e != nil {
 		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/phone"))
@@ -193,13 +157,13 @@ func (p *portal) associateCode(c echo.Context, sess *session.Session, channel, d
 // handleResend handles "POST /add/phone/resend" and "/add/email/resend":
 // after the cooldown, a new association for the same destination, so a
 // new code; the previous one lapses at Auth0.
-func (p *portal) handleResend(k codeSteps) echo.HandlerFunc {
+func (p *portal) handleResend(k enrolSteps) echo.HandlerFunc {
 	return func(c echo.Context) error { return p.resend(c, k) }
 }
 
-func (p *portal) resend(c echo.Context, k codeSteps) error {
+func (p *portal) resend(c echo.Context, k enrolSteps) error {
 	sess := sessionFromContext(c)
-	e, err := p.codeEnrolment(c, sess, k)
+	e, err := p.enrolmentOf(c, sess, k)
 	if err != nil {
 		return err
 	}
@@ -216,18 +180,17 @@ func (p *portal) resend(c echo.Context, k codeSteps) error {
 // handleConfirmCode handles "POST /add/phone/confirm" and
 // "/add/email/confirm", as the app's confirmation: single use per form, a
 // wrong code says so.
-func (p *portal) handleConfirmCode(k codeSteps) echo.HandlerFunc {
+func (p *portal) handleConfirmCode(k enrolSteps) echo.HandlerFunc {
 	return func(c echo.Context) error { return p.confirmCode(c, k) }
 }
 
-func (p *portal) confirmCode(c echo.Context, k codeSteps) error {
+func (p *portal) confirmCode(c echo.Context, k enrolSteps) error {
 	sess := sessionFromContext(c)
-	e, err := p.codeEnrolment(c, sess, k)
+	e, err := p.enrolmentOf(c, sess, k)
 	if err != nil {
 		return err
 	}
-	got := c.Request().PostFormValue("enrol_nonce")
-	if e == nil || subtle.ConstantTimeCompare([]byte(got), []byte(e.Nonce)) != 1 {
+	if !currentForm(c, e) {
 		return errEnrolAlreadyDone
 	}
 	code, ok := otpCode(c.Request().PostFormValue("code"))
@@ -238,11 +201,9 @@ func (p *portal) confirmCode(c echo.Context, k codeSteps) error {
 	if e.Channel == mfaapi.ChannelEmail {
 		added = flashEmailAdded
 	}
-	return p.confirmEnrolment(c, sess, e, added, func(ctx echo.Context) error {
-		cctx, cancel := p.upstreamContext(ctx)
-		defer cancel()
-		return p.enrol.ConfirmOOB(cctx, sess.AccessToken, e.OOBCode, code)
-	}, func() error {
+	return p.confirmEnrolment(c, sess, e, added, func(ctx context.Context) error {
+		return p.enrol.ConfirmOOB(ctx, sess.AccessToken, e.OOBCode, code)
+	}, func(error) error {
 		return p.showCode(c, sess, e, http.StatusUnprocessableEntity, p.tr(c).T("addphone.code.wrong"), "")
 	})
 }
@@ -254,7 +215,7 @@ const maxEmail = 254
 // step once a code was sent.
 func (p *portal) handleAddEmail(c echo.Context) error {
 	sess := sessionFromContext(c)
-	e, err := p.codeEnrolment(c, sess, emailSteps)
+	e, err := p.enrolmentOf(c, sess, emailSteps)
 	if err != nil {
 		return err
 	}
@@ -274,7 +235,7 @@ func (p *portal) showEmailStart(c echo.Context, sess *session.Session, status in
 // sends the code.
 func (p *portal) handleStartEmail(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if e, err := p.codeEnrolment(c, sess, emailSteps); err != nil {
+	if e, err := p.enrolmentOf(c, sess, emailSteps); err != nil {
 		return err
 	} else if e != nil {
 		return p.redirectSeeOther(c, views.Href(c.Request().Context(), emailSteps.path))
