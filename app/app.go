@@ -22,6 +22,7 @@ import (
 	"mfaportal/session"
 	"mfaportal/signin"
 	"mfaportal/static"
+	"mfaportal/tenantfactors"
 )
 
 // Options are what New takes besides the configuration.
@@ -106,6 +107,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 		Factors:         mfa,
 		Recovery:        mgmt,
 		Methods:         authmethods.New(mgmt, kv),
+		Offer:           tenantfactors.New(mgmt, tenantfactors.FromNames(cfg.MFAFactors), o.Logger, o.Now),
 		Sessions:        sessions,
 		Limits:          ratelimit.New(kv),
 		Enrol:           enrol,

@@ -77,7 +77,7 @@ func TestNewValidates(t *testing.T) {
 	}
 	web, m2m := tenant.WebClient(), tenant.M2MClient()
 	if web.ID != "portal-web" || m2m.ID != "portal-m2m" || len(web.Secret) < 32 || web.Secret == m2m.Secret ||
-		strings.Join(m2m.Scopes, " ") != "update:users read:users read:authentication_methods update:authentication_methods delete:authentication_methods" || tenant.Issuer() != "http://127.0.0.1:9010/" ||
+		strings.Join(m2m.Scopes, " ") != "update:users read:users read:authentication_methods update:authentication_methods delete:authentication_methods read:guardian_factors" || tenant.Issuer() != "http://127.0.0.1:9010/" ||
 		tenant.MFAAudience() != "http://127.0.0.1:9010/mfa/" || tenant.ManagementAudience() != "http://127.0.0.1:9010/api/v2/" {
 		t.Fatalf("defaults: %+v %+v", web, m2m)
 	}

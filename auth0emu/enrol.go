@@ -95,6 +95,12 @@ func (t *Tenant) handleAssociate(w http.ResponseWriter, r *http.Request) {
 		writeAuthError(w, oerr.status, oerr.code, oerr.description)
 		return
 	}
+	if !t.factors.allows(channel) {
+		// Assumed from Auth0's error vocabulary for the MFA API: a factor
+		// the tenant switched off is an unsupported challenge type.
+		writeAuthError(w, http.StatusBadRequest, "unsupported_challenge_type", "The factor is not enabled for this tenant")
+		return
+	}
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -216,6 +222,16 @@ func (t *Tenant) dropEnrolment(key string, p *pendingEnrolment) {
 	delete(t.pending, key)
 	if u := t.userByID(p.userID); u != nil && !p.factor.active {
 		u.removeFactor(p.factor)
+	}
+}
+
+// forgetPendingOf drops the association of f, removed before it was
+// confirmed, so its code confirms nothing; callers hold the write lock.
+func (t *Tenant) forgetPendingOf(f *factorRecord) {
+	for k, p := range t.pending {
+		if p.factor == f {
+			delete(t.pending, k)
+		}
 	}
 }
 

@@ -12,12 +12,13 @@ import (
 
 // Management API scopes.
 const (
-	scopeUpdateUsers       = "update:users"
-	scopeReadAuthMethods   = "read:authentication_methods"
-	scopeUpdateAuthMethods = "update:authentication_methods"
-	scopeDeleteAuthMethods = "delete:authentication_methods"
-	maxMethodNameLength    = 20
-	mgmtTimeFormat         = "2006-01-02T15:04:05.000Z"
+	scopeUpdateUsers         = "update:users"
+	scopeReadAuthMethods     = "read:authentication_methods"
+	scopeUpdateAuthMethods   = "update:authentication_methods"
+	scopeDeleteAuthMethods   = "delete:authentication_methods"
+	scopeReadGuardianFactors = "read:guardian_factors"
+	maxMethodNameLength      = 20
+	mgmtTimeFormat           = "2006-01-02T15:04:05.000Z"
 )
 
 // authorizeMgmt verifies a Management API token and scope; on failure it
@@ -297,6 +298,7 @@ func (t *Tenant) handleDeleteAuthenticationMethod(w http.ResponseWriter, r *http
 		return
 	}
 	u.removeFactor(f)
+	t.forgetPendingOf(f)
 	w.WriteHeader(http.StatusNoContent)
 }
 

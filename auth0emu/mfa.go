@@ -77,6 +77,7 @@ func (t *Tenant) handleDeleteAuthenticator(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	u.removeFactor(f)
+	t.forgetPendingOf(f)
 	t.log.Info("authenticator deleted", "user", u.id, "kind", f.kind)
 	w.Header().Set("Content-Type", "application/json") // as recorded, on an empty 204
 	w.WriteHeader(http.StatusNoContent)

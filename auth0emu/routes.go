@@ -27,6 +27,8 @@ const (
 	RouteGetAuthenticationMethod     = "GET /api/v2/users/{id}/authentication-methods/{method_id}"
 	RouteUpdateAuthenticationMethod  = "PATCH /api/v2/users/{id}/authentication-methods/{method_id}"
 	RouteDeleteAuthenticationMethod  = "DELETE /api/v2/users/{id}/authentication-methods/{method_id}"
+	RouteGuardianFactors             = "GET /api/v2/guardian/factors"
+	RoutePhoneMessageTypes           = "GET /api/v2/guardian/factors/phone/message-types"
 )
 
 // routes builds the mux: the whole surface of the tenant at a glance.
@@ -57,6 +59,8 @@ func (t *Tenant) routes() {
 	t.handle(RouteGetAuthenticationMethod, styleMgmt, t.handleGetAuthenticationMethod)
 	t.handle(RouteUpdateAuthenticationMethod, styleMgmt, t.handleUpdateAuthenticationMethod)
 	t.handle(RouteDeleteAuthenticationMethod, styleMgmt, t.handleDeleteAuthenticationMethod)
+	t.handle(RouteGuardianFactors, styleMgmt, t.handleGuardianFactors)
+	t.handle(RoutePhoneMessageTypes, styleMgmt, t.handlePhoneMessageTypes)
 
 	t.adminRoutes()
 	t.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -34,9 +34,16 @@ type Options struct {
 	WebClient Client
 	// M2MClient is the machine-to-machine application with a client grant
 	// on the Management API. A zero ID becomes "portal-m2m"; nil Scopes
-	// become what the portal's README asks a tenant to grant: update:users
-	// and read:, update:, delete:authentication_methods (plus read:users).
+	// become what the portal's README asks a tenant to grant: update:users,
+	// read:, update:, delete:authentication_methods and
+	// read:guardian_factors (plus read:users).
 	M2MClient Client
+	// DisabledFactors names the MFA factors switched off (Guardian names:
+	// "otp", "push-notification", "sms", "email", ...); nil means only duo.
+	DisabledFactors []string
+	// PhoneMessageTypes are the phone factor's channels ("sms", "voice");
+	// nil means both.
+	PhoneMessageTypes []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MFATokenLifetime is the lifetime of /mfa/ audience access tokens;
@@ -143,6 +150,7 @@ type Tenant struct {
 	refresh      map[string]*refreshGrant
 	sessions     map[string]*ssoSession       // by cookie value
 	pending      map[string]*pendingEnrolment // by oob_code, or an OTP factor's id
+	factors      factorSettings               // fixed after New
 }
 
 // New builds a tenant from opts. It generates the first signing key.
@@ -192,7 +200,8 @@ func New(opts Options) (*Tenant, error) {
 		started: now(),
 		web:     withClientDefaults(opts.WebClient, "portal-web", nil),
 		m2m: withClientDefaults(opts.M2MClient, "portal-m2m", []string{"update:users", "read:users",
-			scopeReadAuthMethods, scopeUpdateAuthMethods, scopeDeleteAuthMethods}),
+			scopeReadAuthMethods, scopeUpdateAuthMethods, scopeDeleteAuthMethods, scopeReadGuardianFactors}),
+		factors:      newFactorSettings(opts.DisabledFactors, opts.PhoneMessageTypes),
 		users:        map[string]*userRecord{},
 		byEmail:      map[string]string{},
 		transactions: map[string]*loginTxn{},

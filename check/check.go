@@ -38,6 +38,7 @@ var managementScopes = []struct{ scope, feature string }{
 	{"update:authentication_methods", "renaming a method and choosing a phone's channel"},
 	{"delete:authentication_methods", "removing security keys and passkeys"},
 	{"update:users", "replacing the recovery code"},
+	{"read:guardian_factors", "offering only the kinds of method the tenant has switched on (without it, MFA_FACTORS decides)"},
 }
 
 // Run handles "mfaportal check": it loads the configuration as serve

@@ -58,6 +58,7 @@ func TestCheck(t *testing.T) {
 			"✓ configuration is valid", "✓ issuer discovery loaded", "✓ web application credentials accepted",
 			"✓ the M2M application obtains a Management API token", "✓ the M2M token has read:authentication_methods: names, dates", "✓ the M2M token has update:authentication_methods: renaming",
 			"✓ the M2M token has delete:authentication_methods: removing security keys", "✓ the M2M token has update:users: replacing the recovery code",
+			"✓ the M2M token has read:guardian_factors: offering only the kinds of method the tenant has switched on",
 			"✓ callback URL accepted", "All checks passed."}},
 		{name: "wrong M2M secret", callback: true, override: map[string]string{"AUTH0_M2M_CLIENT_SECRET": "wrong-secret"}, want: []string{
 			"✗ Management API token", "invalid_client", "M2M application's Settings tab", "✓ callback URL accepted"}},
@@ -67,7 +68,7 @@ func TestCheck(t *testing.T) {
 			"✗ Management API token", "grant type Client Credentials is not enabled"}},
 		{name: "scope missing", opts: auth0emu.Options{M2MClient: auth0emu.Client{Scopes: []string{"read:users"}}}, callback: true, want: []string{
 			"✓ the M2M application obtains", "✗ M2M token scope update:users", "lacks update:users (it has: read:users)", "so replacing the recovery code will not work",
-			"✗ M2M token scope read:authentication_methods", "✗ M2M token scope delete:authentication_methods"}},
+			"✗ M2M token scope read:authentication_methods", "✗ M2M token scope delete:authentication_methods", "✗ M2M token scope read:guardian_factors"}},
 		{name: "callback not registered", callback: false, want: []string{
 			"✗ callback URL http://127.0.0.1:18080/callback", "Allowed Callback URLs"}},
 		{name: "invalid configuration", callback: true, override: map[string]string{"SESSION_KEYS": "short"}, want: []string{

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,11 +49,31 @@ type Config struct {
 	TrustedProxies  []*net.IPNet  // TRUSTED_PROXIES; empty: X-Forwarded-For is ignored
 	MetricsAddr     string        // METRICS_ADDR; empty: no metrics listener
 	UpstreamTimeout time.Duration // UPSTREAM_TIMEOUT
+	MFAFactors      []string      // MFA_FACTORS, FactorNames
 	ViewsPerMinute  int           // VIEWS_PER_MINUTE
 	MaxAuthAge      time.Duration // MAX_AUTH_AGE
 	LogFormat       string        // LOG_FORMAT: "json" or "text"
 	LogLevel        slog.Level    // LOG_LEVEL
 	RedisURL        string        // REDIS_URL(_FILE); secret (may hold a password); empty: no Redis
+}
+
+// FactorNames are what MFA_FACTORS may name: the Management API's factor
+// names, with the phone's message types ("sms", "voice") for its phone
+// factor. The first five are what the MFA API can add, the default.
+var FactorNames = []string{"otp", "push-notification", "sms", "voice", "email", "webauthn-roaming", "webauthn-platform"}
+
+func applyFactors(c *Config, v string) []string {
+	c.MFAFactors = nil
+	for _, n := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		n = strings.ToLower(n)
+		if !slices.Contains(FactorNames, n) {
+			return []string{fmt.Sprintf("%q is not a factor this portal knows; use any of %s", n, strings.Join(FactorNames, ", "))}
+		}
+		if !slices.Contains(c.MFAFactors, n) {
+			c.MFAFactors = append(c.MFAFactors, n)
+		}
+	}
+	return nil
 }
 
 // Issuer is the OpenID Connect issuer: the login domain with a trailing slash,
@@ -110,6 +131,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("max_auth_age", c.MaxAuthAge),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.Any("mfa_factors", c.MFAFactors),
 		slog.String("redis_url", setOrUnset(c.RedisURL)),
 	)
 }

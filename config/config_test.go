@@ -439,6 +439,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		"FRAME_ANCESTORS":              "*",
 		"UPSTREAM_TIMEOUT":             "0s",
 		"VIEWS_PER_MINUTE":             "lots",
+		"MFA_FACTORS":                  "otp,duo",
 		"MAX_AUTH_AGE":                 "48h",
 		"LOG_FORMAT":                   "yaml",
 		"LOG_LEVEL":                    "loud",

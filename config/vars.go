@@ -82,7 +82,7 @@ func Vars() []Var {
 		{
 			Name: "AUTH0_M2M_CLIENT_ID", Flag: "auth0-m2m-client-id", Required: true,
 			Example:     "yourM2MAppClientId",
-			Description: "Client ID of the Machine to Machine application authorised for the Auth0 Management API with the scopes `read:authentication_methods`, `update:authentication_methods`, `delete:authentication_methods` and `update:users` (see Setting it up; `mfaportal check` says which are missing).",
+			Description: "Client ID of the Machine to Machine application authorised for the Auth0 Management API with the scopes `read:authentication_methods`, `update:authentication_methods`, `delete:authentication_methods` and `update:users`, and optionally `read:guardian_factors` (what users may add, see `MFA_FACTORS`; see Setting it up; `mfaportal check` says which are missing).",
 			apply:       func(c *Config, v string) []string { return setClientID(&c.M2MClientID, v) },
 		},
 		{
@@ -112,6 +112,12 @@ func Vars() []Var {
 			Example:     "127.0.0.1:9090",
 			Description: "Address (host:port) of a separate listener serving Prometheus metrics on `/metrics`. Keep it off the public network. Empty: no metrics.",
 			apply:       applyMetricsAddr,
+		},
+		{
+			Name: "MFA_FACTORS", Flag: "mfa-factors", Default: strings.Join(FactorNames[:5], ","),
+			Example:     "otp,push-notification,sms",
+			Description: "What users may add when the M2M application may not read the tenant's factor settings (`read:guardian_factors`, which decide when granted): any of " + "`" + strings.Join(FactorNames, "`, `") + "`" + ", separated by commas (`sms` and `voice` are the phone's two ways). Security keys and passkeys are only mentioned: Auth0's MFA API cannot add them.",
+			apply:       applyFactors,
 		},
 		{
 			Name: "VIEWS_PER_MINUTE", Flag: "views-per-minute", Default: "60",

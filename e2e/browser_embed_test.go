@@ -271,7 +271,8 @@ func setStorageAccess(b *tab, parent string, setting cdpbrowser.PermissionSettin
 }
 
 // startPopupSignIn presses Sign in in the framed sign-in page (framing
-// startPath) and returns the frame and the popup, at the tenant's sign-in.
+// startPath, where it will return) and returns the frame and the popup, at
+// the tenant's sign-in.
 func startPopupSignIn(b *tab, startPath string) (frame, popup *tab) {
 	b.t.Helper()
 	e := b.e
@@ -288,7 +289,9 @@ func startPopupSignIn(b *tab, startPath string) (frame, popup *tab) {
 	popup = b.attach(findTarget(b, "the sign-in popup", func(i *target.Info) bool {
 		return i.Type == "page" && strings.HasPrefix(i.URL, e.tenantURL+"/")
 	}))
-	popup.waitFor(`form[data-step=login]`)
+	// The password page, or straight the MFA challenge when the tenant
+	// still has a session.
+	popup.waitFor(`form[data-step]`)
 	return frame, popup
 }
 

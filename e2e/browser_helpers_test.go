@@ -300,6 +300,13 @@ func (b *tab) signInAtTenantNoWait(email, password string) {
 	b.typeInto(`#email`, email)
 	b.typeInto(`#password`, password)
 	b.click(`form[data-step=login] button[type=submit]`)
+	b.passMFANoWait()
+}
+
+// passMFANoWait answers the tenant's challenge in a popup that closes
+// itself once done.
+func (b *tab) passMFANoWait() {
+	b.t.Helper()
 	b.waitFor(`form[data-step=mfa][data-method=otp]`)
 	secret := eval[string](b, `document.querySelector("[data-testid=totp-secret]").textContent.trim()`)
 	tenantTime := eval[string](b, `document.querySelector("form[data-step=mfa]").dataset.emulatorTime`)

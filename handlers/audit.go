@@ -17,6 +17,7 @@ const (
 	auditChannelChanged  = "preferred_channel_changed"
 	auditEnrolStarted    = "method_enrolment_started"
 	auditEnrolConfirmed  = "method_added"
+	auditEnrolCancelled  = "method_enrolment_removed"
 )
 
 // audit records one audit event for sub with the request id and the

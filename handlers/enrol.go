@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -9,12 +10,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"mfaportal/mfaapi"
 	"mfaportal/session"
+	"mfaportal/tenantfactors"
 	"mfaportal/views"
 )
 
@@ -33,11 +36,42 @@ type enrolSteps struct {
 	channels []string
 }
 
-// toStep sends a GET of a step's POST path back to the step, for a
-// sign-in that returns to it.
+// offered reports whether the tenant lets users add this kind, by one of
+// its channels.
+func (k enrolSteps) offered(o tenantfactors.Offer) bool {
+	return slices.ContainsFunc(k.channels, o.Allows)
+}
+
+// offeredOnly refuses a kind's start page and start form when the tenant
+// has it switched off; a method already under way carries on (its
+// confirmation would tell if Auth0 had since refused it).
+func (p *portal) offeredOnly(k enrolSteps, h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !k.offered(p.offer.Offer(c.Request().Context())) {
+			if e, err := p.enrolmentOf(c, sessionFromContext(c), k); err != nil || e == nil {
+				return cmp.Or(err, errNotOffered)
+			}
+		}
+		return h(c)
+	}
+}
+
+// toStep answers a GET of a step's POST path, which only a sign-in
+// returning there makes (see returnPathOf): back to the step. The new
+// session holds no enrolment (it was the old session's, made with its
+// token), so the step starts again and says why (restartNotice).
 func (p *portal) toStep(k enrolSteps) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path))
+		return p.redirectSeeOther(c, views.Href(c.Request().Context(), k.path+"?restarted=1"))
+	}
+}
+
+// restartNotice says, on a kind's first step (no enrolment under way),
+// that the one that was ended with the session that began it and nothing
+// was added.
+func (p *portal) restartNotice(c echo.Context, pg *views.Page) {
+	if c.Request().Method == http.MethodGet && c.QueryParam("restarted") == "1" {
+		pg.Flash = &views.Flash{Kind: views.FlashInfo, Text: p.tr(c).T("add.restarted")}
 	}
 }
 
@@ -55,7 +89,9 @@ func (p *portal) enrolmentOf(c echo.Context, sess *session.Session, k enrolSteps
 func (p *portal) handleAdd(c echo.Context) error {
 	sess := sessionFromContext(c)
 	pg := p.page(c, p.tr(c).T("add.title"), sess)
-	return p.render(c, http.StatusOK, pg, views.AddMethod(views.AddMethodPage{Page: pg}))
+	o := p.offer.Offer(c.Request().Context())
+	return p.render(c, http.StatusOK, pg, views.AddMethod(views.AddMethodPage{Page: pg,
+		App: o.App, Guardian: o.Guardian, Phone: o.Phone(), Email: o.Email, SecurityKeys: o.SecurityKeys}))
 }
 
 // handleAddApp handles "GET /add/app": the start, or, once Auth0 made the
@@ -75,7 +111,8 @@ func (p *portal) showAddApp(c echo.Context, sess *session.Session, e *session.En
 	pg := p.page(c, pr.T("addapp.title"), sess)
 	page := views.AddAppPage{Page: pg}
 	if e == nil {
-		return p.render(c, status, pg, views.AddAppStart(page))
+		p.restartNotice(c, &page.Page)
+		return p.render(c, status, page.Page, views.AddAppStart(page))
 	}
 	svg, err := views.QRCodeSVG(e.BarcodeURI)
 	if err != nil {
@@ -171,7 +208,11 @@ func currentForm(c echo.Context, e *session.Enrolment) bool {
 func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *session.Enrolment, added string,
 	confirm func(context.Context) error, notConfirmed func(error) error) error {
 	ctx := c.Request().Context()
-	if err := p.checkLimit(ctx, enrolRule, sess.Sub); err != nil {
+	rule := enrolRule
+	if e.Channel == mfaapi.ChannelGuardian {
+		rule = guardianCheckRule
+	}
+	if err := p.checkLimit(ctx, rule, sess.Sub); err != nil {
 		return err
 	}
 	if err := p.sessions.Spend(ctx, e.Nonce); errors.Is(err, session.ErrSpent) {
@@ -218,10 +259,54 @@ func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *sess
 // challenges and of the list, until it lapses.
 func (p *portal) handleCancelAdd(c echo.Context) error {
 	sess := sessionFromContext(c)
-	if err := p.sessions.DropEnrolment(c.Request().Context(), sess); err != nil {
+	ctx := c.Request().Context()
+	e, err := p.sessions.Enrolment(ctx, sess)
+	if err != nil {
 		return err
 	}
+	if err := p.sessions.DropEnrolment(ctx, sess); err != nil {
+		return err
+	}
+	if e != nil {
+		p.removeAbandoned(c, sess, e)
+	}
 	return p.flashAndList(c, sess, flashAddCancelled, "")
+}
+
+// methodTypeOf is the Management API's type of what an association on
+// channel makes.
+var methodTypeOf = map[string]string{
+	mfaapi.ChannelOTP: "totp", mfaapi.ChannelGuardian: "push",
+	mfaapi.ChannelSMS: "phone", mfaapi.ChannelVoice: "phone", mfaapi.ChannelEmail: "email",
+}
+
+// associationSkew allows for the portal's clock and Auth0's differing
+// when matching an entry's created_at to the enrolment's start.
+const associationSkew = time.Minute
+
+// removeAbandoned removes what a cancelled enrolment left at Auth0: an
+// unconfirmed entry per association (a resend makes another). Auth0's
+// association answer names no id, so they are found in the user's fresh
+// Management API list by what Auth0 states there: unconfirmed, of this
+// kind, created since the enrolment started. Removal is best effort: an
+// entry left behind is hidden from the list and lapses at Auth0.
+func (p *portal) removeAbandoned(c echo.Context, sess *session.Session, e *session.Enrolment) {
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	_ = p.methods.Forget(ctx, sess.Sub)
+	methods, err := p.methods.List(ctx, sess.Sub)
+	if err != nil {
+		p.log.Warn("could not list methods to remove a cancelled enrolment", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+		return
+	}
+	since := time.Unix(e.Started, 0).Add(-associationSkew)
+	for _, m := range methods {
+		if m.Confirmed == nil || *m.Confirmed || m.Type != methodTypeOf[e.Channel] || m.CreatedAt.Before(since) {
+			continue
+		}
+		err := p.methods.Delete(ctx, sess.Sub, m.ID)
+		p.audit(c, auditEnrolCancelled, sess.Sub, err, slog.String("factor_type", e.Channel))
+	}
 }
 
 // otpCode is the six digits of what a person typed, forgiving the spaces

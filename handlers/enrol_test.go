@@ -10,14 +10,18 @@ import (
 
 	"mfaportal/mfaapi"
 	"mfaportal/session"
+	"mfaportal/tenantfactors"
 )
 
 // newEnrolRig is the router with a faked enrolment upstream.
-func newEnrolRig(t *testing.T, enrol *fakeEnroller) *methodRig {
+func newEnrolRig(t *testing.T, enrol *fakeEnroller, mutate ...func(*Deps)) *methodRig {
 	t.Helper()
 	r := &methodRig{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
 	deps, store := testDeps(t, func() time.Time { return r.now }, nil)
 	deps.Enrol = enrol
+	for _, m := range mutate {
+		m(&deps)
+	}
 	h, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +133,34 @@ func TestAddAuthenticatorApp(t *testing.T) {
 			t.Fatalf("confirm after cancel: %d, %d confirms", rec.Code, len(f.confirms))
 		}
 	})
+	t.Run("cancel removes what the association left at Auth0", func(t *testing.T) {
+		f := &fakeEnroller{wantCode: "123456"}
+		no, yes := false, true
+		methods := &fakeMethods{}
+		r := newEnrolRig(t, f, func(d *Deps) { d.Methods = methods })
+		scan := startApp(t, r)
+		// What Auth0's list holds by then: only the first entry is the
+		// association of this enrolment.
+		methods.methods = []mfaapi.AuthMethod{
+			{ID: "totp|dev_new", Type: "totp", Confirmed: &no, CreatedAt: r.now.Add(2 * time.Second)},
+			{ID: "totp|dev_older", Type: "totp", Confirmed: &no, CreatedAt: r.now.Add(-time.Hour)},
+			{ID: "totp|dev_active", Type: "totp", Confirmed: &yes, CreatedAt: r.now.Add(time.Second)},
+			{ID: "phone|dev_other", Type: "phone", Confirmed: &no, CreatedAt: r.now.Add(time.Second)},
+			{ID: "email|dev_unstated", Type: "totp", CreatedAt: r.now.Add(time.Second)},
+		}
+		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther {
+			t.Fatalf("cancel: %d", rec.Code)
+		}
+		if strings.Join(methods.deleted, ",") != "totp|dev_new" {
+			t.Errorf("removed %v, want only this enrolment's association", methods.deleted)
+		}
+		// When the list cannot be read, cancelling still works.
+		methods.deleted, methods.err = nil, &mfaapi.APIError{Err: mfaapi.ErrUnavailable}
+		scan = startApp(t, r)
+		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther || len(methods.deleted) != 0 {
+			t.Fatalf("cancel with the Management API down: %d, removed %v", rec.Code, methods.deleted)
+		}
+	})
 	t.Run("ten concurrent confirmations: one grant upstream", func(t *testing.T) {
 		f := &fakeEnroller{wantCode: "123456"}
 		r := newEnrolRig(t, f)
@@ -154,9 +186,18 @@ func TestAddAuthenticatorApp(t *testing.T) {
 	t.Run("a GET of a step's POST path leads back to the step", func(t *testing.T) {
 		r := newEnrolRig(t, &fakeEnroller{})
 		for _, path := range []string{"/add/app/confirm", "/add/app/cancel"} {
-			if rec := r.send(http.MethodGet, path, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/add/app" {
+			if rec := r.send(http.MethodGet, path, nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/add/app?restarted=1" {
 				t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Location"))
 			}
+		}
+		// With no enrolment under way (a sign-in made a new session), the
+		// first step says why it starts again; with one, it is just shown.
+		if body := r.send(http.MethodGet, "/add/app?restarted=1", nil).Body.String(); !strings.Contains(body, "nothing was added") {
+			t.Error("the restarted step does not say why")
+		}
+		startApp(t, r)
+		if body := r.send(http.MethodGet, "/add/app?restarted=1", nil).Body.String(); strings.Contains(body, "nothing was added") || !strings.Contains(body, `data-testid="qr"`) {
+			t.Error("an enrolment under way is shown as restarted")
 		}
 	})
 }
@@ -293,6 +334,20 @@ func TestAddGuardian(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
 		t.Fatalf("approved: %d", rec.Code)
 	}
+	// The page's script follows that redirect with fetch before navigating:
+	// the followed GET answers nothing and spends nothing (no Auth0 call,
+	// not the message), which the navigation then shows.
+	req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/factors", nil)
+	req.Header.Set(pollHeader, "1")
+	req.AddCookie(r.cookie)
+	followed := httptest.NewRecorder()
+	r.handler.ServeHTTP(followed, req)
+	if followed.Code != http.StatusNoContent || followed.Body.Len() != 0 {
+		t.Errorf("the script's followed GET: %d %q", followed.Code, followed.Body.String())
+	}
+	if list := r.send(http.MethodGet, "/factors", nil); !strings.Contains(list.Body.String(), "Your Guardian app was added") {
+		t.Error("the navigation after the script's check lacks the message")
+	}
 	// Denied on the phone: nothing is added, and the page says why.
 	f.guardian = ""
 	start = r.send(http.MethodGet, "/add/guardian", nil)
@@ -379,4 +434,49 @@ func TestFactorsOfferWhatComesNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Only what the tenant switched on is offered, and a kind it switched off
+// is refused at its start (a link from before, a helpdesk's old link)
+// without asking Auth0.
+func TestAddOffersOnlyWhatTheTenantEnabled(t *testing.T) {
+	f := &fakeEnroller{}
+	r := newEnrolRig(t, f, func(d *Deps) { d.Offer = configuredOffer(tenantfactors.Offer{App: true, SMS: true}) })
+
+	add := r.send(http.MethodGet, "/add", nil).Body.String()
+	for testid, want := range map[string]bool{"add-app": true, "add-phone": true, "add-guardian": false, "add-email": false, "add-keys-note": false} {
+		if got := strings.Contains(add, `data-testid="`+testid+`"`); got != want {
+			t.Errorf("/add shows %s: %v, want %v", testid, got, want)
+		}
+	}
+	phone := r.send(http.MethodGet, "/add/phone", nil)
+	if body := phone.Body.String(); strings.Contains(body, `data-testid="channel-voice"`) || !strings.Contains(body, `name="channel" value="sms"`) || !strings.Contains(body, "by text message") {
+		t.Errorf("phone form offers voice or hides the channel: %s", body)
+	}
+	for _, tc := range []struct{ method, path string }{{http.MethodGet, "/add/guardian"}, {http.MethodPost, "/add/guardian"}, {http.MethodGet, "/add/email"}, {http.MethodPost, "/add/email"}} {
+		var form = r.form(phone)
+		if tc.method == http.MethodGet {
+			form = nil
+		}
+		rec := r.send(tc.method, tc.path, form)
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "hasn&#39;t switched this kind of method on") || !strings.Contains(rec.Body.String(), `href="/add"`) {
+			t.Errorf("%s %s: %d", tc.method, tc.path, rec.Code)
+		}
+	}
+	// A voice call asked for by hand is refused the same way.
+	if rec := r.send(http.MethodPost, "/add/phone", r.form(phone, "region", "US", "number", "4155550123", "channel", "voice")); rec.Code != http.StatusNotFound {
+		t.Errorf("voice when only text is on: %d", rec.Code)
+	}
+	if f.associations != 0 {
+		t.Errorf("%d associations asked of Auth0, want 0", f.associations)
+	}
+
+	t.Run("switched off at Auth0 since the page was shown", func(t *testing.T) {
+		f.associateErr = &mfaapi.APIError{Op: "associate authenticator", Status: 400, Code: "unsupported_challenge_type", Err: mfaapi.ErrFactorNotEnabled}
+		start := r.send(http.MethodGet, "/add/app", nil)
+		rec := r.send(http.MethodPost, "/add/app", r.form(start))
+		if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "Nothing was changed") {
+			t.Errorf("factor refused by Auth0: %d %s", rec.Code, rec.Body.String())
+		}
+	})
 }

@@ -50,6 +50,9 @@ func (p *portal) showPhoneStart(c echo.Context, sess *session.Session, status in
 	for _, r := range phone.Regions(language.Make(pr.Lang())) {
 		page.Regions = append(page.Regions, views.Region{Code: r.Code, Name: r.Name, Dial: r.Dial})
 	}
+	o := p.offer.Offer(c.Request().Context())
+	page.SMS, page.Voice = o.SMS, o.Voice
+	p.restartNotice(c, &page.Page)
 	return p.render(c, status, page.Page, views.AddPhoneStart(page))
 }
 
@@ -117,6 +120,9 @@ func (p *portal) handleStartPhone(c echo.Context) error {
 			number = string([]rune(number)[:40])
 		}
 		return p.showPhoneStart(c, sess, http.StatusUnprocessableEntity, views.AddPhonePage{Region: region, Number: number, Channel: channel, Error: p.tr(c).T(key)})
+	}
+	if !p.offer.Offer(c.Request().Context()).Allows(channel) {
+		return errNotOffered
 	}
 	return p.associateCode(c, sess, channel, e164, "")
 }
@@ -227,6 +233,7 @@ func (p *portal) handleAddEmail(c echo.Context) error {
 
 func (p *portal) showEmailStart(c echo.Context, sess *session.Session, status int, address, errText string) error {
 	pg := p.page(c, p.tr(c).T("addemail.title"), sess)
+	p.restartNotice(c, &pg)
 	return p.render(c, status, pg, views.AddEmailStart(views.AddPhonePage{Page: pg, Number: address, Error: errText}))
 }
 

@@ -28,7 +28,8 @@ func (p *portal) showGuardian(c echo.Context, sess *session.Session, e *session.
 	pg := p.page(c, p.tr(c).T("addguardian.title"), sess)
 	page := views.AddAppPage{Page: pg, CodeError: notice}
 	if e == nil {
-		return p.render(c, status, pg, views.AddGuardianStart(page))
+		p.restartNotice(c, &page.Page)
+		return p.render(c, status, page.Page, views.AddGuardianStart(page))
 	}
 	svg, err := views.QRCodeSVG(e.BarcodeURI)
 	if err != nil {

@@ -38,6 +38,7 @@ var (
 	errEnrolAlreadyDone     = errors.New("handlers: enrolment form already used or nothing to confirm")
 	errEnrolOutcomeUnknown  = errors.New("handlers: the confirmation's answer was lost")
 	errAssociationLost      = errors.New("handlers: the association's answer was lost")
+	errNotOffered           = errors.New("handlers: a kind of method the tenant has not switched on")
 )
 
 // action is where an error page's one button leads.
@@ -50,6 +51,7 @@ const (
 	toSignIn                     // a fresh sign-in
 	toSignInBack                 // sign-in, then back to this page
 	toPreviousPage               // the page the limited action came from
+	toAdd                        // the kinds of method that can be added
 )
 
 // Audit outcomes of an action that did not succeed.
@@ -88,6 +90,8 @@ var errorTable = []struct {
 	{errRecoveryNotDeletable, errorEntry{"not_deletable", 403, "error.recovery_not_deletable.heading", "error.recovery_not_deletable.message", toRecovery, "action.new_recovery", outcomeRefused}},
 	{errEmailNotDeletable, errorEntry{"not_deletable", 403, "error.email_not_deletable.heading", "error.email_not_deletable.message", toMethods, "action.back_to_methods", outcomeRefused}},
 	{errEnrolAlreadyDone, errorEntry{"form_used", 409, "error.enrol_done.heading", "error.enrol_done.message", toMethods, "action.see_methods", outcomeRefused}},
+	{errNotOffered, errorEntry{"not_offered", 404, "error.not_offered.heading", "error.not_offered.message", toAdd, "action.see_add", outcomeRefused}},
+	{mfaapi.ErrFactorNotEnabled, errorEntry{"not_offered", 409, "error.not_offered.heading", "error.not_offered.message", toAdd, "action.see_add", outcomeRefused}},
 	{errAssociationLost, errorEntry{"outcome_unknown", 502, "error.timeout.heading", "error.timeout.message", toRetry, "action.try_again", outcomeUnknown}},
 	{errEnrolOutcomeUnknown, errorEntry{"outcome_unknown", 502, "error.enrol_unknown.heading", "error.enrol_unknown.message", toMethods, "action.see_methods", outcomeUnknown}},
 	{errRegenAlreadyDone, errorEntry{"form_used", 409, "error.regen_done.heading", "error.regen_done.message", toRecovery, "action.generate_recovery", outcomeRefused}},
@@ -168,7 +172,7 @@ func message(pr *i18n.Printer, e errorEntry, err error, wait time.Duration) stri
 			key = "error.too_often.regenerate"
 		case changeMethodRule:
 			key = "error.too_often.change"
-		case enrolRule:
+		case enrolRule, guardianCheckRule:
 			key = "error.too_often.enrol"
 		}
 		if ex.Rule.Name == "view" {
@@ -197,6 +201,8 @@ func actionURL(c echo.Context, e errorEntry, err error) string {
 			return "/login"
 		}
 		return returnPathOf(c)
+	case toAdd:
+		return "/add"
 	case toPreviousPage:
 		var ex *ratelimit.ExceededError
 		if errors.As(err, &ex) && ex.Rule == regenerateRule {

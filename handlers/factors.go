@@ -82,8 +82,18 @@ func (p *portal) handleFactors(c echo.Context) error {
 		pg.EmbedEvent = "factor-removed"
 	}
 	pg.Flash = p.takeFlash(c, sess)
-	if pg.Flash == nil && c.QueryParam("saved") == "1" {
-		pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
+	if c.QueryParam("saved") == "1" {
+		// Leaving a recovery code's page ("I've saved it"). Chromium may
+		// keep that page in its back/forward cache despite no-store, and
+		// without script nothing wipes it there: Back would show the code
+		// again. It does not restore a no-store page once the site's
+		// cookies changed, so the sealed session cookie is written afresh
+		// (same content, new seal). Sessions kept in Redis keep their
+		// cookie, so there the script's wipe is all there is.
+		_ = p.sessions.Save(c.Response(), c.Request(), sess)
+		if pg.Flash == nil {
+			pg.Flash = &views.Flash{Kind: views.FlashSuccess, Text: pr.T("factors.flash.saved")}
+		}
 	}
 	page := views.FactorsPage{Page: pg, Partial: !uf.detailed, NoRecoveryCode: true}
 	for _, g := range uf.groups {

@@ -21,6 +21,10 @@ var (
 	// enrolRule bounds starts and confirmations of new methods: each start
 	// makes an entry at Auth0, each confirmation tries a code.
 	enrolRule = ratelimit.Rule{Name: "add-method", Max: 15, Window: 10 * time.Minute}
+	// guardianCheckRule bounds asking whether the Guardian app approved: the
+	// page asks by itself (every 5 s for a minute, then every 10 s, for the
+	// association's 5 minutes: 36 asks), and no code is guessed.
+	guardianCheckRule = ratelimit.Rule{Name: "check-guardian", Max: 60, Window: 10 * time.Minute}
 	// preSessionRule bounds the iframe sign-ins one client may start
 	// (nobody is signed in yet), by address (clientKey), so open
 	// pre-sessions cannot be piled up. It is generous: a whole office may

@@ -137,6 +137,26 @@ func (p *portal) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// pollHeader marks the Guardian page's own checks (static/app.js). When
+// one is answered with a redirect (approved: to the list or the first
+// recovery code; signed out: to sign-in), fetch follows it before the
+// script navigates there itself.
+const pollHeader = "Mfaportal-Poll"
+
+// skipPollRedirects answers that followed GET with nothing: the page is
+// loaded by the navigation that comes next, which is what must spend its
+// one-time content (a message, a recovery code shown once) and its
+// upstream call.
+func skipPollRedirects(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodGet && c.Request().Header.Get(pollHeader) != "" {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
+}
+
 // loginURLFor sends a signed-out user to sign-in and back to this page. A
 // helpdesk link's login_hint and lang travel along to Universal Login.
 func loginURLFor(c echo.Context) string {

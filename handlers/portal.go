@@ -19,6 +19,7 @@ import (
 	"mfaportal/ratelimit"
 	"mfaportal/session"
 	"mfaportal/signin"
+	"mfaportal/tenantfactors"
 )
 
 // factorAPI is the part of the MFA API the pages use.
@@ -49,6 +50,16 @@ type enroller interface {
 	ConfirmOTP(ctx context.Context, accessToken, otp string) error
 	ConfirmOOB(ctx context.Context, accessToken, oobCode, bindingCode string) error
 }
+
+// factorOffer is what the tenant lets users add (package tenantfactors).
+type factorOffer interface {
+	Offer(ctx context.Context) tenantfactors.Offer
+}
+
+// configuredOffer is an offer without the tenant's word: Deps.Offer nil.
+type configuredOffer tenantfactors.Offer
+
+func (o configuredOffer) Offer(context.Context) tenantfactors.Offer { return tenantfactors.Offer(o) }
 
 // signInFlow is the OIDC round trip with Auth0.
 type signInFlow interface {
@@ -89,6 +100,7 @@ var (
 	_ sessionStore  = (*session.Store)(nil)
 	_ limiter       = (*ratelimit.Limiter)(nil)
 	_ enroller      = (*mfaapi.Enroller)(nil)
+	_ factorOffer   = (*tenantfactors.Source)(nil)
 )
 
 // Deps is everything the handlers need, passed explicitly.
@@ -100,6 +112,8 @@ type Deps struct {
 	Sessions sessionStore
 	Limits   limiter
 	Enrol    enroller
+	// Offer is what users may add; nil means tenantfactors.Default.
+	Offer factorOffer
 
 	PublicURL       string // e.g. https://mfa.example.com, no trailing slash
 	Issuer          string // the ID token issuer: the callback's iss, the CSP form-action
@@ -134,6 +148,7 @@ type portal struct {
 	sessions  sessionStore
 	limits    limiter
 	enrol     enroller
+	offer     factorOffer
 	views     ratelimit.Rule // the page-view limit
 	publicURL string
 	issuer    string
@@ -155,6 +170,9 @@ func newPortal(d Deps) (*portal, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Offer == nil {
+		d.Offer = configuredOffer(tenantfactors.Default)
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -169,7 +187,7 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	return &portal{
 		views:  viewRule(d.ViewsPerMinute),
-		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits, enrol: d.Enrol,
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits, enrol: d.Enrol, offer: d.Offer,
 		publicURL: d.PublicURL, issuer: d.Issuer, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 	}, nil

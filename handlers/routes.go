@@ -35,6 +35,7 @@ func New(d Deps) (*echo.Echo, error) {
 		securityHeaders(contentSecurityPolicy(d.Issuer, nil), strings.HasPrefix(d.PublicURL, "https://")),
 		middleware.BodyLimit("64K"),
 		refuseCrossOrigin,
+		skipPollRedirects,
 	)
 
 	// get serves a GET route and its HEAD: load balancers and monitors
@@ -114,19 +115,19 @@ func (p *portal) pageTable() pageTable {
 		{path: "/recovery-code", get: p.handleRecoveryPage, post: p.handleRegenerate, signedIn: true, twin: true},
 		{path: "/recovery-code/new", get: p.handleNewRecoveryCode, signedIn: true, twin: true},
 		{path: "/add", get: p.handleAdd, signedIn: true, twin: true},
-		{path: "/add/app", get: p.handleAddApp, post: p.handleStartApp, signedIn: true, twin: true},
+		{path: "/add/app", get: p.offeredOnly(appSteps, p.handleAddApp), post: p.offeredOnly(appSteps, p.handleStartApp), signedIn: true, twin: true},
 		// The steps' POSTs have GETs that lead back to the step, for a
 		// sign-in that returns to them.
 		{path: "/add/app/confirm", get: p.toStep(appSteps), post: p.handleConfirmApp, signedIn: true, twin: true},
 		{path: "/add/app/cancel", get: p.toStep(appSteps), post: p.handleCancelAdd, signedIn: true, twin: true},
-		{path: "/add/phone", get: p.handleAddPhone, post: p.handleStartPhone, signedIn: true, twin: true},
+		{path: "/add/phone", get: p.offeredOnly(phoneSteps, p.handleAddPhone), post: p.offeredOnly(phoneSteps, p.handleStartPhone), signedIn: true, twin: true},
 		{path: "/add/phone/confirm", get: p.toStep(phoneSteps), post: p.handleConfirmCode(phoneSteps), signedIn: true, twin: true},
 		{path: "/add/phone/resend", get: p.toStep(phoneSteps), post: p.handleResend(phoneSteps), signedIn: true, twin: true},
 		{path: "/add/phone/cancel", get: p.toStep(phoneSteps), post: p.handleCancelAdd, signedIn: true, twin: true},
-		{path: "/add/guardian", get: p.handleAddGuardian, post: p.handleStartGuardian, signedIn: true, twin: true},
+		{path: "/add/guardian", get: p.offeredOnly(guardianSteps, p.handleAddGuardian), post: p.offeredOnly(guardianSteps, p.handleStartGuardian), signedIn: true, twin: true},
 		{path: "/add/guardian/check", get: p.toStep(guardianSteps), post: p.handleCheckGuardian, signedIn: true, twin: true},
 		{path: "/add/guardian/cancel", get: p.toStep(guardianSteps), post: p.handleCancelAdd, signedIn: true, twin: true},
-		{path: "/add/email", get: p.handleAddEmail, post: p.handleStartEmail, signedIn: true, twin: true},
+		{path: "/add/email", get: p.offeredOnly(emailSteps, p.handleAddEmail), post: p.offeredOnly(emailSteps, p.handleStartEmail), signedIn: true, twin: true},
 		{path: "/add/email/confirm", get: p.toStep(emailSteps), post: p.handleConfirmCode(emailSteps), signedIn: true, twin: true},
 		{path: "/add/email/resend", get: p.toStep(emailSteps), post: p.handleResend(emailSteps), signedIn: true, twin: true},
 		{path: "/add/email/cancel", get: p.toStep(emailSteps), post: p.handleCancelAdd, signedIn: true, twin: true},

@@ -180,6 +180,8 @@ func UpstreamEndpoint(r *http.Request) string {
 		return "update_authentication_method"
 	case strings.HasPrefix(path, "/api/v2/users/") && strings.Contains(path, "/authentication-methods/") && r.Method == http.MethodDelete:
 		return "delete_authentication_method"
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/api/v2/guardian/factors"):
+		return "read_factor_settings"
 	case r.Method == http.MethodPost && path == "/oauth/token":
 		return "sign_in_token"
 	case path == "/.well-known/openid-configuration":

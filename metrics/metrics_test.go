@@ -56,6 +56,8 @@ func TestUpstreamEndpoint(t *testing.T) {
 		{http.MethodDelete, "/mfa/authenticators/totp%7Cdev_abc", "delete_authenticator"},
 		{http.MethodPost, "/api/v2/users/auth0%7C123/recovery-code-regeneration", "regenerate_recovery_code"},
 		{http.MethodPost, "/mfa/associate", "associate_authenticator"},
+		{http.MethodGet, "/api/v2/guardian/factors", "read_factor_settings"},
+		{http.MethodGet, "/api/v2/guardian/factors/phone/message-types", "read_factor_settings"},
 		{http.MethodPost, "/oauth/token", "sign_in_token"},
 		{http.MethodGet, "/.well-known/openid-configuration", "discovery"},
 		{http.MethodGet, "/.well-known/jwks.json", "jwks"},

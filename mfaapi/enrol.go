@@ -20,6 +20,10 @@ var (
 	// ErrInvalidCode: the code is wrong, expired or already used, or the
 	// association lapsed (Auth0: 403 invalid_grant or expired_token).
 	ErrInvalidCode = errors.New("mfaapi: invalid code")
+	// ErrFactorNotEnabled: the tenant has this factor switched off
+	// (assumed: 400 unsupported_challenge_type, Auth0's word for a factor
+	// it will not use; the recordings hold no such answer).
+	ErrFactorNotEnabled = errors.New("mfaapi: factor not enabled")
 )
 
 // Channels of POST /mfa/associate. ChannelOTP is an authenticator app;
@@ -78,6 +82,10 @@ func (c *Enroller) Associate(ctx context.Context, accessToken, channel, phoneNum
 		// it into logs.
 		secrets: []string{phoneNumber, email},
 	})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Code == "unsupported_challenge_type" {
+		apiErr.Err = ErrFactorNotEnabled
+	}
 	if err != nil {
 		return Association{}, err
 	}

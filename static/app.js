@@ -230,6 +230,54 @@
     });
   }
 
+  // The Guardian step: ask, politely, whether the phone approved, so the
+  // person need not press the button. Each check is the button's own form
+  // (its one-time token and CSRF token), sent by fetch: approved, the
+  // server redirects and we follow; not yet, its page comes back with a
+  // fresh form, whose token we take; anything else, its words replace the
+  // page's main part, and polling stops. Every 5 s for a minute, then every
+  // 10 s, only while the page is visible, for at most the association's 5
+  // minutes; after that, the button.
+  var poll = document.querySelector("form[data-poll]");
+  if (poll && window.fetch && window.DOMParser) {
+    var pollStatus = document.querySelector("[data-poll-status]");
+    var started = Date.now();
+    var polling = false;
+    var schedule = function () {
+      var age = Date.now() - started;
+      if (age > 5 * 60 * 1000) { if (pollStatus) { pollStatus.textContent = pollStatus.getAttribute("data-stopped"); } return; }
+      setTimeout(check, age < 60 * 1000 ? 5000 : 10000);
+    };
+    var check = function () {
+      if (polling) { return; }
+      if (document.visibilityState !== "visible") { schedule(); return; }
+      polling = true;
+      fetch(poll.action, { method: "POST", body: new URLSearchParams(new FormData(poll)), credentials: "same-origin", redirect: "follow", headers: { "Mfaportal-Poll": "1" } }).then(function (res) {
+        if (res.redirected) { location.assign(res.url); return null; }
+        return res.text().then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var next = doc.querySelector("form[data-poll] input[name=enrol_nonce]");
+          if (res.ok && next) {
+            poll.querySelector("input[name=enrol_nonce]").value = next.value;
+            polling = false;
+            schedule();
+            return null;
+          }
+          var main = doc.querySelector("main");
+          if (main) { document.querySelector("main").replaceWith(main); document.title = doc.title; }
+          return null;
+        });
+      }).catch(function () {
+        // Offline or the portal unreachable: the button still works.
+        polling = false;
+        schedule();
+      });
+    };
+    poll.addEventListener("submit", function () { polling = true; });
+    if (pollStatus) { pollStatus.textContent = pollStatus.getAttribute("data-waiting"); }
+    schedule();
+  }
+
   // The popup's last page: hand the code to the iframe that opened us (our
   // own origin only) and close. Without an opener, leave the code where the
   // iframe can read it with storage access: our localStorage, under the

@@ -163,6 +163,8 @@ type RecoveryCodePage struct {
 // AddMethodPage offers the kinds of method the portal can add.
 type AddMethodPage struct {
 	Page
+	// What the tenant lets users add; SecurityKeys are only mentioned.
+	App, Guardian, Phone, Email, SecurityKeys bool
 }
 
 // AddAppPage is the authenticator-app enrolment: its start, or its QR
@@ -185,7 +187,9 @@ type AddPhonePage struct {
 	Region  string // the chosen country code
 	Number  string // as typed, when it comes back with an error
 	Channel string // sms or voice
-	Error   string // why the number or the code was not accepted
+	// SMS and Voice are the channels the tenant has on.
+	SMS, Voice bool
+	Error      string // why the number or the code was not accepted
 	// The code step.
 	Step   string // the method's page: /add/phone or /add/email
 	SentTo string // the masked number or address
