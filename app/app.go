@@ -88,7 +88,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 	// Without Redis, one process: sessions in sealed cookies, the rest in
 	// memory. With Redis, replicas: sessions as records there, so signing
 	// out ends a session on every replica.
-	var kv kvstore.Store = kvstore.NewMemory(o.Now, 0)
+	local := kvstore.NewMemory(o.Now, 0)
+	var kv kvstore.Store = local
 	checks := []handlers.ReadinessCheck{{Name: "issuer discovery", Check: signIn.Ready}}
 	if cfg.RedisURL != "" {
 		rdb, err := kvstore.Dial(cfg.RedisURL, o.Logger)
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (http.Handler, erro
 		Offer:           tenantfactors.New(mgmt, tenantfactors.FromNames(cfg.MFAFactors), o.Logger, o.Now),
 		Sessions:        sessions,
 		Limits:          ratelimit.New(kv),
+		ViewLimits:      ratelimit.New(local),
 		Enrol:           enrol,
 		PublicURL:       cfg.PublicOrigin(),
 		Issuer:          cfg.Issuer(),

@@ -6,10 +6,12 @@
 package authmethods
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"mfaportal/kvstore"
@@ -34,10 +36,52 @@ var _ api = (*mfaapi.Management)(nil)
 type Cache struct {
 	api api
 	kv  kvstore.Store
+	// decoded remembers the last list decoded per key with the bytes it
+	// came from: the state store (Redis shared by replicas, or memory)
+	// stays the truth, and a view whose bytes are the same as last time
+	// skips decoding them again. Bounded: decodedMax entries.
+	mu      sync.Mutex
+	decoded map[string]decodedList
 }
+
+type decodedList struct {
+	raw     []byte
+	methods []mfaapi.AuthMethod
+}
+
+// decodedMax bounds the decoded lists kept (about a kilobyte each).
+const decodedMax = 1024
 
 // New caches api's lists in kv.
 func New(api api, kv kvstore.Store) *Cache { return &Cache{api: api, kv: kv} }
+
+// decode is json.Unmarshal of raw, or the list decoded from the same
+// bytes last time.
+func (c *Cache) decode(key string, raw []byte) ([]mfaapi.AuthMethod, bool) {
+	c.mu.Lock()
+	d, ok := c.decoded[key]
+	c.mu.Unlock()
+	if ok && bytes.Equal(d.raw, raw) {
+		return d.methods, true
+	}
+	var methods []mfaapi.AuthMethod
+	if json.Unmarshal(raw, &methods) != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	if c.decoded == nil {
+		c.decoded = make(map[string]decodedList, decodedMax)
+	}
+	if len(c.decoded) >= decodedMax {
+		for k := range c.decoded { // any one: map order is random
+			delete(c.decoded, k)
+			break
+		}
+	}
+	c.decoded[key] = decodedList{raw: raw, methods: methods}
+	c.mu.Unlock()
+	return methods, true
+}
 
 func key(userID string) string {
 	sum := sha256.Sum256([]byte(userID))
@@ -45,11 +89,12 @@ func key(userID string) string {
 }
 
 // List returns userID's methods, from the cache when it has them. A
-// failing state store only costs the cache, never the answer.
+// failing state store only costs the cache, never the answer. The list is
+// shared with later calls: read it, never change it.
 func (c *Cache) List(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error) {
-	if vals, err := c.kv.Get(ctx, key(userID)); err == nil && vals[0] != nil {
-		var methods []mfaapi.AuthMethod
-		if json.Unmarshal(vals[0], &methods) == nil {
+	k := key(userID)
+	if vals, err := c.kv.Get(ctx, k); err == nil && vals[0] != nil {
+		if methods, ok := c.decode(k, vals[0]); ok {
 			return methods, nil
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"mfaportal/auth0emu"
 )
 
 // baselineProxy is the least any backend-for-frontend can do per page view:
@@ -21,22 +19,18 @@ type baselineProxy struct {
 
 var _ http.Handler = (*baselineProxy)(nil)
 
-// newBaseline mints one long-lived /mfa/ token for the first bench user and
-// gives the proxy an upstream transport tuned like the portal's.
-func newBaseline(tenant *auth0emu.Tenant, tenantURL string) (*baselineProxy, error) {
-	token, err := tenant.MintAccessToken("auth0|bench000000", tenant.MFAAudience(), []string{"read:authenticators"}, benchTokenLifetime)
-	if err != nil {
-		return nil, err
-	}
+// newBaseline calls upstream (the tenant's /mfa/authenticators) with token
+// through a transport tuned like the portal's.
+func newBaseline(upstream, token string) *baselineProxy {
 	return &baselineProxy{
 		client:   &http.Client{Timeout: upstreamTimeout, Transport: upstreamTransport()},
-		upstream: tenantURL + "/mfa/authenticators",
+		upstream: upstream,
 		bearer:   "Bearer " + token,
-	}, nil
+	}
 }
 
 // upstreamTransport matches the settings of the portal's upstream client
-// (handlers.NewFromConfig), so the comparison is of the work, not the pool.
+// (mfaapi.NewHTTPClient), so the comparison is of the work, not the pool.
 func upstreamTransport() *http.Transport {
 	return &http.Transport{
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -53,13 +47,18 @@ func (b *baselineProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, b.upstream, nil)
+	copyUpstream(w, r, b.client, b.upstream, b.bearer)
+}
+
+// copyUpstream makes the one upstream call and copies its JSON back.
+func copyUpstream(w http.ResponseWriter, r *http.Request, client *http.Client, upstream, bearer string) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, upstream, nil)
 	if err != nil {
 		http.Error(w, "bad upstream request", http.StatusInternalServerError)
 		return
 	}
-	req.Header.Set("Authorization", b.bearer)
-	resp, err := b.client.Do(req)
+	req.Header.Set("Authorization", bearer)
+	resp, err := client.Do(req)
 	if err != nil {
 		http.Error(w, "upstream unavailable", http.StatusBadGateway)
 		return
@@ -68,4 +67,24 @@ func (b *baselineProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
+}
+
+// peerApp is the small app behind oauth2-proxy: the same one call, with
+// the user's token that oauth2-proxy passes (X-Forwarded-Access-Token).
+type peerApp struct {
+	client   *http.Client
+	upstream string
+}
+
+func newPeerApp(upstream string) *peerApp {
+	return &peerApp{client: &http.Client{Timeout: upstreamTimeout, Transport: upstreamTransport()}, upstream: upstream}
+}
+
+func (a *peerApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token := r.Header.Get("X-Forwarded-Access-Token")
+	if token == "" {
+		http.Error(w, "no token from the proxy", http.StatusUnauthorized)
+		return
+	}
+	copyUpstream(w, r, a.client, a.upstream, "Bearer "+token)
 }

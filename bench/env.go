@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"time"
 
-	"mfaportal/app"
 	"mfaportal/auth0emu"
 	"mfaportal/emulated"
 )
@@ -24,97 +20,110 @@ const benchTokenLifetime = 2 * time.Hour
 // upstreamTimeout is the portal's and the baseline's bound on one Auth0 call.
 const upstreamTimeout = 5 * time.Second
 
-// env is the emulated tenant, the portal and the baseline, each on its own
-// loopback listener, as `go run . dev` wires the first two; with a Redis
-// URL, also a second portal that keeps its sessions in that Redis.
+// env is the emulated tenant, served from the bench's own process (with the
+// load client), and each side of the comparison as its own process: the
+// portal, the portal keeping its sessions in Redis, the oauth2-proxy peer
+// and its app, the baseline.
 type env struct {
-	tenant         *auth0emu.Tenant
-	nUsers         int
-	tenantURL      string
-	portalURL      string
-	baselineURL    string
-	redisPortalURL string // "" without Redis
-	servers        []*http.Server
+	tenant      *auth0emu.Tenant
+	tenantURL   string
+	tenantSrv   *http.Server
+	portal      *process
+	redisPortal *process // nil without Redis
+	baseline    *process
+	peerProxy   *process // nil when the peer is off
+	peerApp     *process
+	portalURL   string
+	dir         string
 }
 
-func startEnv(ctx context.Context, nUsers int, redisURL string) (*env, error) {
-	nListeners := 3
-	if redisURL != "" {
-		nListeners = 4
-	}
-	lns, err := listenLoopback(nListeners)
+// envPlan says what to start.
+type envPlan struct {
+	users    int
+	redisURL string
+	peer     string // the oauth2-proxy binary, "" for none
+}
+
+func startEnv(ctx context.Context, plan envPlan) (_ *env, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{
-		nUsers:      nUsers,
-		tenantURL:   "http://" + lns[0].Addr().String(),
-		portalURL:   "http://" + lns[1].Addr().String(),
-		baselineURL: "http://" + lns[2].Addr().String(),
-	}
-	if redisURL != "" {
-		e.redisPortalURL = "http://" + lns[3].Addr().String()
-	}
-	handlers, err := e.build(ctx, nUsers, redisURL)
-	if err != nil {
-		closeAll(lns)
+	e := &env{tenantURL: "http://" + ln.Addr().String()}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if e.dir, err = os.MkdirTemp("", "mfaportal-bench-"); err != nil {
 		return nil, err
 	}
-	for i, h := range handlers {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-		e.servers = append(e.servers, srv)
-		go func() { _ = srv.Serve(lns[i]) }()
+	e.tenant, err = auth0emu.New(auth0emu.Options{BaseURL: e.tenantURL, Users: benchUsers(plan.users), MFATokenLifetime: benchTokenLifetime})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	e.tenantSrv = &http.Server{Handler: e.tenant, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() { _ = e.tenantSrv.Serve(ln) }()
+
+	if e.portal, err = e.startPortal(ctx, "portal", ""); err != nil {
+		return nil, err
+	}
+	e.portalURL = e.portal.url
+	if plan.redisURL != "" {
+		if e.redisPortal, err = e.startPortal(ctx, "portal (Redis)", plan.redisURL); err != nil {
+			return nil, err
+		}
+	}
+	token, err := e.tenant.MintAccessToken("auth0|bench000000", e.tenant.MFAAudience(), []string{"read:authenticators"}, benchTokenLifetime)
+	if err != nil {
+		return nil, err
+	}
+	if e.baseline, err = startChild(ctx, "baseline", childBaseline, "", map[string]string{
+		"BENCH_UPSTREAM": e.tenantURL + "/mfa/authenticators", "BENCH_TOKEN": token}); err != nil {
+		return nil, err
+	}
+	if plan.peer != "" {
+		if e.peerProxy, e.peerApp, err = startPeer(ctx, e.tenant, e.tenantURL, plan.peer, e.dir); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
 
-// build makes the tenant, the portal(s) and the baseline, in the order of
-// the listeners.
-func (e *env) build(ctx context.Context, nUsers int, redisURL string) ([]http.Handler, error) {
-	var err error
-	e.tenant, err = auth0emu.New(auth0emu.Options{BaseURL: e.tenantURL, Users: benchUsers(nUsers), MFATokenLifetime: benchTokenLifetime})
+// startPortal starts the real portal as its own process, configured as
+// emulated.Config configures every portal on an emulated tenant; a
+// non-empty redisURL is its REDIS_URL.
+func (e *env) startPortal(ctx context.Context, name, redisURL string) (*process, error) {
+	addr, err := reserveAddr()
 	if err != nil {
 		return nil, err
 	}
-	portal, err := newPortal(ctx, e, e.portalURL, "")
-	if err != nil {
-		return nil, err
-	}
-	baseline, err := newBaseline(e.tenant, e.tenantURL)
-	if err != nil {
-		return nil, err
-	}
-	out := []http.Handler{e.tenant, portal, baseline}
-	if redisURL != "" {
-		redisPortal, err := newPortal(ctx, e, e.redisPortalURL, redisURL)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, redisPortal)
-	}
-	return out, nil
-}
-
-// newPortal builds the real portal at publicURL, as main does, through the
-// wiring dev and the end-to-end tests share; a non-empty redisURL is its
-// REDIS_URL. Its logs are formatted at info level, as in production, then
-// discarded: the cost of logging is measured, the terminal is not.
-func newPortal(ctx context.Context, e *env, publicURL, redisURL string) (http.Handler, error) {
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return emulated.Portal(ctx, e.tenant, publicURL, map[string]string{
+	vars := emulated.Env(e.tenant, "http://"+addr, map[string]string{
 		"UPSTREAM_TIMEOUT": upstreamTimeout.String(),
 		// A load client is one user viewing thousands of pages a second.
 		"VIEWS_PER_MINUTE": "1000000",
 		"LOG_LEVEL":        "info",
 		"REDIS_URL":        redisURL,
-	}, app.Options{Logger: logger})
+	})
+	return startChild(ctx, name, childPortal, addr, vars)
+}
+
+// processes are every side's processes, for the per-process figures.
+func (e *env) processes() []*process {
+	var out []*process
+	for _, p := range []*process{e.portal, e.redisPortal, e.peerProxy, e.peerApp, e.baseline} {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // benchUsers are n users who each have an authenticator app, a phone with
 // SMS and voice, and a recovery code: four entries in /mfa/authenticators,
 // three lines on the page.
-// The list is handed to the tenant and not kept, so the memory figure does
-// not carry a second copy of it.
+// The list is handed to the tenant and not kept.
 func benchUsers(n int) []auth0emu.User {
 	users := make([]auth0emu.User, n)
 	for i := range users {
@@ -139,32 +148,17 @@ const benchPassword = "bench-demo-pass"
 // benchEmail is bench user i's email address.
 func benchEmail(i int) string { return fmt.Sprintf("bench%06d@example.com", i) }
 
-func listenLoopback(n int) ([]net.Listener, error) {
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			closeAll(lns)
-			return nil, err
-		}
-		lns = append(lns, ln)
-	}
-	return lns, nil
-}
-
-func closeAll(lns []net.Listener) {
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
-}
-
-// close shuts the servers down, giving in-flight requests a moment.
+// close stops every process and the tenant.
 func (e *env) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, srv := range e.servers {
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			fmt.Fprintln(os.Stderr, "bench: shutdown:", err)
-		}
+	for _, p := range e.processes() {
+		p.stop()
+	}
+	if e.tenantSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.tenantSrv.Shutdown(ctx)
+	}
+	if e.dir != "" {
+		_ = os.RemoveAll(e.dir)
 	}
 }

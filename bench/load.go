@@ -30,6 +30,45 @@ type runStats struct {
 	methodLists   int // Management API GET …/authentication-methods
 	jwks          int
 	tokenCalls    int
+	// CPU time during the side's slices: its own processes, and the bench
+	// process (the tenant and the load client).
+	cpu, benchCPU time.Duration
+	// idle is the machine's idle CPU time during the side's slices.
+	idle  time.Duration
+	bytes int64 // response bodies, as sent
+}
+
+// idleShare is the share of the machine's CPUs left idle while the side
+// ran: above zero, something other than CPU held the side back.
+func (s runStats) idleShare() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return s.idle.Seconds() / (s.elapsed.Seconds() * float64(runtime.NumCPU()))
+}
+
+// cpuPerView is the side's own CPU time per request served.
+func (s runStats) cpuPerView() time.Duration {
+	if s.requests == 0 {
+		return 0
+	}
+	return s.cpu / time.Duration(s.requests)
+}
+
+// benchCPUPerView is the tenant's and load client's CPU per request.
+func (s runStats) benchCPUPerView() time.Duration {
+	if s.requests == 0 {
+		return 0
+	}
+	return s.benchCPU / time.Duration(s.requests)
+}
+
+// bytesPerView is the response body per request, on the wire.
+func (s runStats) bytesPerView() int64 {
+	if s.requests == 0 {
+		return 0
+	}
+	return s.bytes / int64(s.requests)
 }
 
 func (s runStats) rps() float64 {
@@ -56,10 +95,20 @@ func (s runStats) methodsPerView() float64 {
 	return float64(s.methodLists) / float64(s.requests)
 }
 
-// loadRow is one concurrency of the main table.
+// side is one thing measured: its name, its URL, the cookies of its
+// signed-in users (none for the baseline) and its processes.
+type side struct {
+	name    string
+	url     string
+	cookies []string
+	procs   []*process
+}
+
+// loadRow is one concurrency of the main table: one runStats per side, in
+// the order of the sides.
 type loadRow struct {
-	concurrency      int
-	portal, baseline runStats
+	concurrency int
+	stats       []runStats
 }
 
 // sliceLength is how long one side runs before the other takes over. Short
@@ -67,58 +116,47 @@ type loadRow struct {
 // the ratio holds on a shared machine.
 const sliceLength = 500 * time.Millisecond
 
-// runLoadTable measures the portal and the baseline at each concurrency.
-func runLoadTable(ctx context.Context, e *env, cookies []string, o options) []loadRow {
+// runLoadTable measures every side at each concurrency.
+func runLoadTable(ctx context.Context, e *env, sides []side, o options) []loadRow {
 	var rows []loadRow
 	for _, c := range o.concurrencies {
 		if ctx.Err() != nil {
 			break
 		}
-		p, b := measurePair(ctx, e, cookies, c, o)
-		rows = append(rows, loadRow{concurrency: c, portal: p, baseline: b})
+		rows = append(rows, loadRow{concurrency: c, stats: measureSides(ctx, e, sides, c, o)})
 	}
 	return rows
 }
 
 // latencyResult is the optional run with upstream latency injected.
 type latencyResult struct {
-	injected         time.Duration
-	concurrency      int
-	portal, baseline runStats
+	injected    time.Duration
+	concurrency int
+	stats       []runStats
 }
 
-func runWithLatency(ctx context.Context, e *env, cookies []string, o options) latencyResult {
+func runWithLatency(ctx context.Context, e *env, sides []side, o options) latencyResult {
 	e.tenant.Inject(auth0emu.RouteListAuthenticators, auth0emu.Fault{Latency: o.latency})
 	defer e.tenant.ClearFaults()
-	p, b := measurePair(ctx, e, cookies, o.latencyConc, o)
-	return latencyResult{injected: o.latency, concurrency: o.latencyConc, portal: p, baseline: b}
+	return latencyResult{injected: o.latency, concurrency: o.latencyConc, stats: measureSides(ctx, e, sides, o.latencyConc, o)}
 }
 
-// target is one side of the comparison with its own connection pool.
+// target is one side under load, with its own connection pool.
 type target struct {
-	url     string
-	cookies []string
+	side
 	client  *http.Client
 	stats   runStats
 	samples []time.Duration
-}
-
-// measurePair measures the portal and the baseline side by side.
-func measurePair(ctx context.Context, e *env, cookies []string, concurrency int, o options) (portal, baseline runStats) {
-	stats := measureSides(ctx, e, []*target{
-		{url: e.portalURL + "/factors", cookies: cookies},
-		{url: e.baselineURL + "/"},
-	}, concurrency, o)
-	return stats[0], stats[1]
 }
 
 // measureSides warms every side up, then runs them in turn, in slices, until
 // each has run for o.duration, reading the tenant's counters around every
 // slice. The order rotates from slice to slice, so no side always follows
 // the same one.
-func measureSides(ctx context.Context, e *env, sides []*target, concurrency int, o options) []runStats {
-	for _, t := range sides {
-		t.client = loadClient(concurrency)
+func measureSides(ctx context.Context, e *env, list []side, concurrency int, o options) []runStats {
+	sides := make([]*target, len(list))
+	for i, s := range list {
+		sides[i] = &target{side: s, client: loadClient(concurrency)}
 	}
 	defer func() {
 		for _, t := range sides {
@@ -141,9 +179,12 @@ func measureSides(ctx context.Context, e *env, sides []*target, concurrency int,
 		}
 		for k := range sides {
 			t := sides[(i+k)%len(sides)]
-			before := tenantCounts(e)
+			before, cpu0, self0, idle0 := tenantCounts(e), cpuOf(t.procs), selfCPU(), machineIdle()
 			sample := drive(ctx, t.client, t.url, t.cookies, concurrency, o.duration/time.Duration(nSlices))
 			t.stats.add(sample, tenantCounts(e).minus(before))
+			t.stats.cpu += cpuOf(t.procs) - cpu0
+			t.stats.benchCPU += selfCPU() - self0
+			t.stats.idle += machineIdle() - idle0
 			t.samples = append(t.samples, sample.latencies...)
 		}
 	}
@@ -173,6 +214,7 @@ func (c counts) minus(o counts) counts {
 
 func (s *runStats) add(x sample, c counts) {
 	s.requests += len(x.latencies)
+	s.bytes += x.bytes
 	s.errors += x.errors
 	if s.firstErr == "" {
 		s.firstErr = x.firstErr
@@ -212,6 +254,7 @@ type sample struct {
 	errors    int
 	firstErr  string
 	elapsed   time.Duration
+	bytes     int64
 }
 
 // drive runs concurrency workers that each send GETs back to back until d
@@ -235,8 +278,9 @@ func drive(ctx context.Context, client *http.Client, url string, cookies []strin
 					next += concurrency
 				}
 				t0 := time.Now()
-				err := getOK(ctx, client, url, cookie)
+				n, err := getOK(ctx, client, url, cookie)
 				ws.latencies = append(ws.latencies, time.Since(t0))
+				ws.bytes += n
 				if err != nil {
 					ws.errors++
 					if ws.firstErr == "" {
@@ -251,6 +295,7 @@ func drive(ctx context.Context, client *http.Client, url string, cookies []strin
 	for _, ws := range workers {
 		out.latencies = append(out.latencies, ws.latencies...)
 		out.errors += ws.errors
+		out.bytes += ws.bytes
 		if out.firstErr == "" {
 			out.firstErr = ws.firstErr
 		}
@@ -258,17 +303,34 @@ func drive(ctx context.Context, client *http.Client, url string, cookies []strin
 	return out
 }
 
-// getOK sends one GET and reads the whole body; anything but 200 is an error.
-func getOK(ctx context.Context, client *http.Client, url, cookie string) error {
-	resp, err := get(ctx, client, url, cookie)
+// getOK sends one GET as a browser would (offering compressed answers)
+// and reads the whole body; anything but 200 is an error. n is the body's
+// size as sent.
+func getOK(ctx context.Context, client *http.Client, url, cookie string) (n int64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Accept-Encoding", browserAcceptEncoding)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	n, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return n, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", resp.StatusCode)
+		return n, fmt.Errorf("status %d", resp.StatusCode)
 	}
-	return nil
+	return n, nil
 }
+
+// browserAcceptEncoding is what Chromium offers: the portal compresses
+// what it sends as it would for a person (measure what users get).
+const browserAcceptEncoding = "gzip, deflate, br, zstd"
 
 // percentile sorts d in place and returns its q-quantile (nearest rank).
 func percentile(d []time.Duration, q float64) time.Duration {

@@ -1,19 +1,20 @@
 // Command bench measures the portal against the physical limit of a
-// backend-for-frontend on this machine (issue 7).
+// backend-for-frontend on this machine, and against the session layer
+// people would put in front of a small app instead (oauth2-proxy).
 //
-// It starts the emulated tenant and the real portal on loopback, signs in
-// virtual users through the real sign-in flow, and drives GET /factors at
-// fixed concurrencies next to a baseline: a minimal net/http proxy that makes
-// the same single upstream call with a token it already holds. Everything
-// runs in one process, so the load client, the tenant, the portal and the
-// baseline share the same CPUs; the ratio portal/baseline is the figure that
-// holds on a noisy machine.
+// The emulated tenant and the load client run in this process; each side
+// runs as its own process: the real portal (cookie sessions), the portal
+// with REDIS_URL set (when redis-server is on PATH: one is started, no
+// persistence, loopback), oauth2-proxy in front of a minimal app that makes
+// the same GET /mfa/authenticators with the token it is passed, and a
+// baseline: a minimal net/http proxy that makes that call with a token it
+// already holds. Users sign in through the real flows; GET /factors (or
+// the peer's and baseline's one page) is driven at fixed concurrencies,
+// the sides alternating in short slices, so the ratios to the baseline
+// hold on a noisy machine. Each side's CPU time is read off its own
+// processes, and the portal's is split by stage from its CPU profile.
 //
-// When redis-server is on PATH it also starts one (no persistence, loopback)
-// and a second portal with REDIS_URL set, for Redis memory per session and
-// the load on Redis-backed sessions.
-//
-//	go run ./bench [-users 200] [-duration 5s] [-memusers 10000] [-redisusers 10000] [-latency 50ms]
+//	go run ./bench [-users 200] [-duration 5s] [-memusers 10000] [-redisusers 10000] [-latency 50ms] [-peer=false]
 package main
 
 import (
@@ -23,8 +24,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"net/url"
 	"os/signal"
-	"runtime/pprof"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +36,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) == 3 && os.Args[1] == "-child" {
+		if err := runChild(ctx, os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -51,13 +60,11 @@ type options struct {
 	signInPool    int
 	memUsers      int
 	memTimeout    time.Duration
-	attrUsers     int
 	redisUsers    int
-	redisConc     int
 	latency       time.Duration
 	latencyConc   int
-	cpuProfile    string
-	memProfile    string
+	peer          bool
+	profileDir    string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -72,13 +79,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.signInPool, "signin-pool", 16, "concurrent sign-ins")
 	fs.IntVar(&o.memUsers, "memusers", 10000, "users signed in for the memory figure (0 skips it)")
 	fs.DurationVar(&o.memTimeout, "memtimeout", 90*time.Second, "time limit for the memory sign-ins (and for the Redis ones)")
-	fs.IntVar(&o.attrUsers, "attrusers", 1000, "sign-ins (of the -memusers users, again) with every allocation recorded, to attribute heap growth to the portal (0 skips)")
-	fs.IntVar(&o.redisUsers, "redisusers", 10000, "users signed in to the Redis-backed portal for Redis memory per session (0 skips Redis)")
-	fs.IntVar(&o.redisConc, "redis-concurrency", 64, "concurrency of the Redis-backed portal's load run")
+	fs.IntVar(&o.redisUsers, "redisusers", 10000, "users signed in to the Redis-backed portal for its memory figures (0 skips Redis)")
 	fs.DurationVar(&o.latency, "latency", 0, "if set, also run with this much latency injected on GET /mfa/authenticators")
 	fs.IntVar(&o.latencyConc, "latency-concurrency", 64, "concurrency of the -latency run")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load runs (whole process) to this file")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile after the memory sign-ins to this file")
+	fs.BoolVar(&o.peer, "peer", true, "build and measure the oauth2-proxy peer")
+	fs.StringVar(&o.profileDir, "profiledir", "", "keep the portal's CPU profile of the load runs in this directory (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -97,11 +102,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.duration <= 0 || o.warmup < 0 {
 		problems = append(problems, "-duration must be positive and -warmup not negative")
 	}
-	if o.signInPool < 1 || o.latencyConc < 1 || o.redisConc < 1 {
-		problems = append(problems, "-signin-pool, -latency-concurrency and -redis-concurrency must be at least 1")
-	}
-	if o.attrUsers < 0 {
-		problems = append(problems, "-attrusers must not be negative")
+	if o.signInPool < 1 || o.latencyConc < 1 {
+		problems = append(problems, "-signin-pool and -latency-concurrency must be at least 1")
 	}
 	if o.redisUsers < 0 || o.redisUsers > 1_000_000 {
 		problems = append(problems, "-redisusers: must be from 0 to 1000000")
@@ -131,55 +133,115 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer rs.stop()
 		redisURL = rs.url
 	}
-	env, err := startEnv(ctx, max(opts.users, opts.memUsers, opts.redisUsers), redisURL)
+	buildDir, err := os.MkdirTemp("", "mfaportal-bench-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(buildDir)
+	peerBinary := ""
+	if opts.peer {
+		if peerBinary, err = buildOAuth2Proxy(ctx, buildDir); err != nil {
+			return fmt.Errorf("%w (or run with -peer=false)", err)
+		}
+	}
+	env, err := startEnv(ctx, envPlan{users: max(opts.users, opts.memUsers, opts.redisUsers), redisURL: redisURL, peer: peerBinary})
 	if err != nil {
 		return err
 	}
 	defer env.close()
 	r := &report{w: stdout}
-	r.header(opts)
+	r.header(opts, env)
 
-	signed := signInAll(ctx, env, signInPlan{portal: env.portalURL, n: opts.users, pool: opts.signInPool, limit: 2 * time.Minute, keep: true})
-	r.signIns("load users", signed)
-	cookies := signed.cookieList()
-	if len(cookies) == 0 {
-		return fmt.Errorf("no user could sign in: %v", signed.firstErr)
-	}
-	if err := checkFactorsPage(ctx, env, cookies[0]); err != nil {
-		return err
-	}
-
-	stopProfile, err := startCPUProfile(opts.cpuProfile)
+	sides, err := signInSides(ctx, env, r, opts)
 	if err != nil {
 		return err
 	}
-	rows := runLoadTable(ctx, env, cookies, opts)
-	if err := stopProfile(); err != nil {
+	if err := checkFactorsPage(ctx, env, sides[0].cookies[0]); err != nil {
 		return err
 	}
-	r.loadTable(rows)
-	r.regeneration(runRegeneration(ctx, env, cookies, opts.signInPool*4))
-	weight, err := measurePageWeight(ctx, env, cookies[0])
+	profileDir := opts.profileDir
+	if profileDir == "" {
+		profileDir = buildDir
+	}
+	profilePath, err := filepath.Abs(filepath.Join(profileDir, "portal.cpu.pprof"))
+	if err != nil {
+		return err
+	}
+	if err := env.portal.control("/cpu/start?path=" + url.QueryEscape(profilePath)); err != nil {
+		return err
+	}
+	rows := runLoadTable(ctx, env, sides, opts)
+	if err := env.portal.control("/cpu/stop"); err != nil {
+		return err
+	}
+	r.loadTable(sides, rows)
+	r.cpuTable(sides, rows)
+	shares, err := attributeStages(profilePath, portalCPUPerView(rows))
+	r.stages(shares, err)
+	r.regeneration(runRegeneration(ctx, env, sides[0].cookies, opts.signInPool*4))
+	weight, err := measurePageWeight(ctx, env, sides[0].cookies[0])
 	if err != nil {
 		return err
 	}
 	r.pageWeight(weight)
 	if opts.latency > 0 {
-		r.latency(runWithLatency(ctx, env, cookies, opts))
+		r.latency(sides, runWithLatency(ctx, env, sides, opts))
 	}
 	if opts.memUsers > 0 {
-		r.memory(measureMemory(ctx, env, opts))
-		if err := writeHeapProfile(opts.memProfile); err != nil {
-			return err
-		}
+		r.memory(measureMemory(ctx, env, env.portal, opts.memTimeout, opts, true))
 	}
 	if rs != nil {
-		r.redis(measureRedis(ctx, env, rs, cookies, opts))
+		r.redis(measureRedis(ctx, env, rs, env.redisPortal, opts))
 	} else {
 		r.redis(redisResult{skipped: redisSkipped})
 	}
 	r.footer(time.Since(started))
 	return ctx.Err()
+}
+
+// signInSides signs the load users in to each side that has sessions and
+// returns the sides in the table's order: the portal, the portal with
+// Redis, the peer, the baseline.
+func signInSides(ctx context.Context, e *env, r *report, o options) ([]side, error) {
+	var sides []side
+	add := func(name string, p *process, path string, peer bool, procs ...*process) error {
+		s := signInAll(ctx, e, signInPlan{portal: p.url, n: o.users, pool: o.signInPool, limit: 2 * time.Minute, keep: true, peer: peer})
+		r.signIns(name, s)
+		cookies := s.cookieList()
+		if len(cookies) == 0 {
+			return fmt.Errorf("no user could sign in to the %s: %v", name, s.firstErr)
+		}
+		sides = append(sides, side{name: name, url: p.url + path, cookies: cookies, procs: append([]*process{p}, procs...)})
+		return nil
+	}
+	if err := add("portal", e.portal, "/factors", false); err != nil {
+		return nil, err
+	}
+	if e.redisPortal != nil {
+		if err := add("portal, Redis", e.redisPortal, "/factors", false); err != nil {
+			return nil, err
+		}
+	}
+	if e.peerProxy != nil {
+		if err := add("oauth2-proxy peer", e.peerProxy, "/", true, e.peerApp); err != nil {
+			return nil, err
+		}
+	}
+	return append(sides, side{name: "baseline", url: e.baseline.url + "/", procs: []*process{e.baseline}}), nil
+}
+
+// portalCPUPerView is the portal's CPU per view over the whole table.
+func portalCPUPerView(rows []loadRow) time.Duration {
+	var cpu time.Duration
+	var n int
+	for _, row := range rows {
+		cpu += row.stats[0].cpu
+		n += row.stats[0].requests
+	}
+	if n == 0 {
+		return 0
+	}
+	return cpu / time.Duration(n)
 }
 
 // maybeStartRedis starts redis-server for the Redis figures, unless they are
@@ -196,40 +258,4 @@ func maybeStartRedis(ctx context.Context, o options) (*redisServer, string, erro
 		return nil, "", fmt.Errorf("starting redis-server: %w", err)
 	}
 	return rs, "", nil
-}
-
-// startCPUProfile profiles the process into path until the returned func is
-// called; an empty path profiles nothing.
-func startCPUProfile(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
-}
-
-// writeHeapProfile writes the live heap to path; an empty path writes nothing.
-func writeHeapProfile(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"io"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"golang.org/x/net/html"
 )
 
@@ -83,13 +83,19 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
-func TestReadRSS(t *testing.T) {
-	rss, err := readRSS()
+func TestProcessReadings(t *testing.T) {
+	rss, err := readRSSOf("/proc/self/status")
 	if err != nil {
-		t.Skipf("no /proc/self/status here: %v", err)
+		t.Skipf("no /proc here: %v", err)
 	}
 	if rss < 1<<20 {
 		t.Errorf("RSS %d bytes, want at least 1 MB for a Go test binary", rss)
+	}
+	before := selfCPU()
+	for deadline := time.Now().Add(50 * time.Millisecond); time.Now().Before(deadline); {
+	}
+	if spent := selfCPU() - before; spent < 20*time.Millisecond {
+		t.Errorf("50 ms of spinning read as %v of CPU", spent)
 	}
 }
 
@@ -116,14 +122,31 @@ func TestInfoField(t *testing.T) {
 	}
 }
 
-func TestAllocatedByLoadClient(t *testing.T) {
-	pc := make([]uintptr, 32)
-	n := runtime.Callers(0, pc)
-	// This test function is in package main, so the stack is the client's.
-	if got := allocatedBy(pc[:n]); got != ownerClient {
-		t.Errorf("allocatedBy(test stack) = %v, want ownerClient", got)
+func TestStageOfASample(t *testing.T) {
+	stack := func(names ...string) *profile.Sample {
+		var s profile.Sample
+		for _, n := range names { // leaf first, as pprof records them
+			s.Location = append(s.Location, &profile.Location{Line: []profile.Line{{Function: &profile.Function{Name: n}}}})
+		}
+		return &s
 	}
-	if got := allocatedBy(nil); got != ownerOther {
-		t.Errorf("allocatedBy(nil) = %v, want ownerOther", got)
+	tests := []struct {
+		name   string
+		sample *profile.Sample
+		want   string
+	}{
+		{"the session's JSON is session decoding", stack("encoding/json.checkValid", "encoding/json.Unmarshal", "mfaportal/session.(*Store).Load", "mfaportal/handlers.(*portal).accessLog-fm"), stages[0].name},
+		{"Auth0's answer is JSON", stack("encoding/json.(*decodeState).object", "mfaportal/mfaapi.decodeJSON", "mfaportal/handlers.(*portal).freshGroups"), stages[3].name},
+		{"templates are the page", stack("runtime.memmove", "github.com/a-h/templ.EscapeString", "mfaportal/views.Factors.func1"), stages[2].name},
+		{"gzip is compression", stack("compress/flate.(*compressor).deflate", "mfaportal/handlers.(*portal).render"), stages[1].name},
+		{"the access log is middleware", stack("log/slog.(*JSONHandler).Handle", "mfaportal/handlers.(*portal).accessLog.func1"), stages[5].name},
+		{"a bare read is the server", stack("syscall.Syscall", "net/http.(*conn).serve"), stages[len(stages)-1].name},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stages[classify(tt.sample)].name; got != tt.want {
+				t.Errorf("stage %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -116,59 +116,42 @@ func infoField(info, name string) (int64, error) {
 	return 0, fmt.Errorf("no %s in INFO", name)
 }
 
-// redisResult is the Redis-backed portal: memory per session and the page
-// view load next to the cookie-backed portal and the baseline.
+// redisResult is the Redis-backed portal's memory: in Redis per session,
+// and in its own process.
 type redisResult struct {
 	skipped       string // why there are no figures, or ""
-	signIn        signInResult
+	mem           memoryResult
 	before, after int64 // used_memory
 	keys          int64 // DBSIZE after the sign-ins
 	infoErr       error
-	concurrency   int
-	cookiePortal  runStats
-	redisPortal   runStats
-	baseline      runStats
 }
 
-// measureRedis signs N users in to the Redis-backed portal, reads Redis's
-// used_memory before and after, then drives GET /factors at o.redisConc on
-// both portals and the baseline, alternating as the main table does.
-func measureRedis(ctx context.Context, e *env, rs *redisServer, cookies []string, o options) redisResult {
-	res := redisResult{concurrency: o.redisConc}
+// measureRedis signs o.redisUsers users in to the Redis-backed portal p
+// and reads Redis's used_memory and p's RSS before and after.
+func measureRedis(ctx context.Context, e *env, rs *redisServer, p *process, o options) redisResult {
+	var res redisResult
 	var err error
 	if res.before, err = rs.usedMemory(ctx); err != nil {
 		res.infoErr = err
 		return res
 	}
-	res.signIn = signInAll(ctx, e, signInPlan{portal: e.redisPortalURL, n: o.redisUsers, pool: o.signInPool, limit: o.memTimeout, keep: true})
+	// Sign-ins alone, as the Redis figure has always been taken: a view
+	// would add the user's cached details (about 1 KB, for a minute).
+	res.mem = measureMemory(ctx, e, p, o.memTimeout, options{memUsers: o.redisUsers, signInPool: o.signInPool}, false)
 	if res.after, err = rs.usedMemory(ctx); err != nil {
 		res.infoErr = err
 		return res
 	}
 	if res.keys, err = rs.client.DBSize(ctx).Result(); err != nil {
 		res.infoErr = err
-		return res
 	}
-	redisCookies := res.signIn.cookieList()
-	if len(redisCookies) == 0 {
-		return res
-	}
-	// The same number of users as the cookie portal's table, so the two
-	// spread their views alike.
-	redisCookies = redisCookies[:min(len(redisCookies), len(cookies))]
-	stats := measureSides(ctx, e, []*target{
-		{url: e.portalURL + "/factors", cookies: cookies},
-		{url: e.redisPortalURL + "/factors", cookies: redisCookies},
-		{url: e.baselineURL + "/"},
-	}, o.redisConc, o)
-	res.cookiePortal, res.redisPortal, res.baseline = stats[0], stats[1], stats[2]
 	return res
 }
 
 // perSession is the growth of used_memory per signed-in session.
 func (r redisResult) perSession() int64 {
-	if r.signIn.ok == 0 {
+	if r.mem.signIn.ok == 0 {
 		return 0
 	}
-	return (r.after - r.before) / int64(r.signIn.ok)
+	return (r.after - r.before) / int64(r.mem.signIn.ok)
 }

@@ -100,8 +100,22 @@ func regenerate(ctx context.Context, client *http.Client, portalURL, cookie stri
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST /recovery-code: status %d", resp.StatusCode)
+	// POST, redirect, GET: the new code is shown once, on the page the
+	// redirect leads to, with the session cookie the POST rewrote.
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/recovery-code/new" {
+		return fmt.Errorf("POST /recovery-code: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookieName {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	shown, err := fetchPage(ctx, client, portalURL+"/recovery-code/new", cookie)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(shown, `data-testid="recovery-code"`) {
+		return fmt.Errorf("GET /recovery-code/new: no recovery code shown")
 	}
 	return nil
 }

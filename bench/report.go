@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"mfaportal/authmethods"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"mfaportal/authmethods"
 )
 
 // report prints each section as soon as it is measured, so a long or
@@ -17,53 +19,138 @@ type report struct {
 
 func (r *report) printf(format string, args ...any) { fmt.Fprintf(r.w, format, args...) }
 
-func (r *report) header(o options) {
-	r.printf("mfaportal benchmark: the portal against a minimal BFF baseline (issue 7)\n")
-	r.printf("%s %s/%s, %d CPUs, GOMAXPROCS %d. Tenant emulator, portal, baseline and load client share this process and its CPUs.\n",
+func (r *report) header(o options, e *env) {
+	r.printf("mfaportal benchmark: the portal against a minimal BFF baseline and an oauth2-proxy peer\n")
+	r.printf("%s %s/%s, %d CPUs, GOMAXPROCS %d (each process). The tenant emulator and the load client share the bench's process;\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	r.printf("%d virtual users; concurrencies %v; per concurrency, each side is measured for %s in all, in slices of %s\n", o.users, o.concurrencies, o.duration, sliceLength)
-	r.printf("alternating portal and baseline (after %s of warm-up each), so outside load hits both alike.\n\n", o.warmup)
+	r.printf("each side runs as its own process (")
+	for i, p := range e.processes() {
+		if i > 0 {
+			r.printf(", ")
+		}
+		r.printf("%s pid %d", p.name, p.cmd.Process.Pid)
+	}
+	r.printf("), all on the same CPUs.\n")
+	r.printf("%d virtual users; concurrencies %v; per concurrency, each side is measured for %s in all, in slices of %s,\n", o.users, o.concurrencies, o.duration, sliceLength)
+	r.printf("the sides alternating (after %s of warm-up each), so outside load hits all alike. Requests offer \"%s\", as a browser does.\n\n", o.warmup, browserAcceptEncoding)
 }
 
 func (r *report) signIns(label string, s signInResult) {
-	r.printf("Sign-in (%s): %d of %d signed in through portal /login -> tenant login + OTP -> portal /callback in %s (%d failed)",
+	r.printf("Sign-in (%s): %d of %d signed in through the real flow (its start, the tenant's login + OTP, its callback) in %s (%d failed)",
 		label, s.ok, s.total, s.elapsed.Round(time.Millisecond), s.failed)
 	if s.firstErr != nil {
 		r.printf("; first error: %v", s.firstErr)
 	}
-	r.printf("\n\n")
+	r.printf("\n")
 }
 
-func (r *report) loadTable(rows []loadRow) {
-	r.printf("GET /factors: portal (session cookie, MFA API call, cached Management API details, HTML page) vs. baseline (fixed token, 1 upstream call, JSON copied)\n")
+func (r *report) loadTable(sides []side, rows []loadRow) {
+	r.printf("\nThroughput: GET /factors on the portal (session, MFA API call, cached Management API details, HTML page, compressed);\n")
+	r.printf("the peer's page (oauth2-proxy's session cookie, then its app's one upstream call, JSON); the baseline's (fixed token, one call, JSON)\n")
 	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "conc\tportal req/s\tp50\tp99\tbaseline req/s\tp50\tp99\tratio\tMFA/view\tMgmt/view\tJWKS\tM2M token\terrors\t")
+	fmt.Fprint(tw, "conc\t")
+	for _, s := range sides {
+		fmt.Fprintf(tw, "%s req/s\tp50\tp99\t", s.name)
+	}
+	for _, s := range sides[:len(sides)-1] {
+		fmt.Fprintf(tw, "ratio %s\t", s.name)
+	}
+	fmt.Fprintln(tw, "MFA/view\tMgmt/view\tJWKS\tM2M token\terrors\t")
 	for _, row := range rows {
-		p, b := row.portal, row.baseline
-		fmt.Fprintf(tw, "%d\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.3f\t%.4f\t%d\t%d\t%d/%d\t\n",
-			row.concurrency, p.rps(), ms(p.p50), ms(p.p99), b.rps(), ms(b.p50), ms(b.p99),
-			ratio(p.rps(), b.rps()), p.upstreamPerView(), p.methodsPerView(), p.jwks, p.tokenCalls, p.errors, b.errors)
+		fmt.Fprintf(tw, "%d\t", row.concurrency)
+		base := row.stats[len(row.stats)-1]
+		errs := make([]string, len(row.stats))
+		var jwks, tokens int
+		for i, st := range row.stats {
+			fmt.Fprintf(tw, "%.0f\t%s\t%s\t", st.rps(), ms(st.p50), ms(st.p99))
+			errs[i] = fmt.Sprint(st.errors)
+			jwks += st.jwks
+			tokens += st.tokenCalls
+		}
+		for _, st := range row.stats[:len(row.stats)-1] {
+			fmt.Fprintf(tw, "%.2f\t", ratio(st.rps(), base.rps()))
+		}
+		p := row.stats[0]
+		fmt.Fprintf(tw, "%.3f\t%.4f\t%d\t%d\t%s\t\n", p.upstreamPerView(), p.methodsPerView(), jwks, tokens, strings.Join(errs, "/"))
 	}
 	_ = tw.Flush()
-	r.printf("  ratio = portal req/s / baseline req/s; MFA/view = tenant GET /mfa/authenticators calls / portal requests;\n")
-	r.printf("  Mgmt/view = tenant GET …/authentication-methods calls / portal requests (the per-user cache lives %s);\n", authmethods.Lifetime)
-	r.printf("  JWKS and M2M token = tenant calls during the portal run; errors = portal/baseline non-200 or transport errors.\n")
-	worst := -1
-	for i, row := range rows {
-		if worst < 0 || ratio(row.portal.rps(), row.baseline.rps()) < ratio(rows[worst].portal.rps(), rows[worst].baseline.rps()) {
-			worst = i
-		}
-		for _, s := range []runStats{row.portal, row.baseline} {
-			if s.firstErr != "" {
-				r.printf("  first error at concurrency %d: %s\n", row.concurrency, s.firstErr)
+	r.printf("  ratio = req/s / the baseline's req/s in the same row; MFA/view and Mgmt/view = the tenant's GET /mfa/authenticators and\n")
+	r.printf("  GET …/authentication-methods calls per portal view (the per-user details cache lives %s); JWKS and M2M token = tenant\n", authmethods.Lifetime)
+	r.printf("  calls during the whole row; errors = non-200 or transport errors, per side.\n")
+	for _, row := range rows {
+		for i, st := range row.stats {
+			if st.firstErr != "" {
+				r.printf("  first error at concurrency %d (%s): %s\n", row.concurrency, sides[i].name, st.firstErr)
 			}
 		}
 	}
-	if worst >= 0 {
-		w := rows[worst]
-		r.printf("Headline: the portal serves %.2f of the baseline's throughput at worst (concurrency %d).\n",
-			ratio(w.portal.rps(), w.baseline.rps()), w.concurrency)
+	for i, s := range sides[:len(sides)-1] {
+		worst, worstConc := 0.0, 0
+		for _, row := range rows {
+			if q := ratio(row.stats[i].rps(), row.stats[len(row.stats)-1].rps()); worstConc == 0 || q < worst {
+				worst, worstConc = q, row.concurrency
+			}
+		}
+		r.printf("  %s: %.2f of the baseline's throughput at worst (concurrency %d)\n", s.name, worst, worstConc)
 	}
+	r.printf("\n")
+}
+
+// cpuTable is each side's own CPU time per view, read off its processes,
+// and the bench process's (tenant and load client) during its slices.
+func (r *report) cpuTable(sides []side, rows []loadRow) {
+	r.printf("CPU per view, each side's own processes (utime + stime from /proc/PID/stat over its slices / its requests), and bytes per view\n")
+	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "conc\t")
+	for _, s := range sides {
+		fmt.Fprintf(tw, "%s\t", s.name)
+	}
+	fmt.Fprint(tw, "tenant + load client\t")
+	for _, s := range sides {
+		fmt.Fprintf(tw, "%s idle\t", s.name)
+	}
+	for _, s := range sides {
+		fmt.Fprintf(tw, "%s B/view\t", s.name)
+	}
+	fmt.Fprintln(tw)
+	for _, row := range rows {
+		fmt.Fprintf(tw, "%d\t", row.concurrency)
+		var bench time.Duration
+		var n int
+		for _, st := range row.stats {
+			fmt.Fprintf(tw, "%s\t", us(st.cpuPerView()))
+			bench += st.benchCPU
+			n += st.requests
+		}
+		if n > 0 {
+			bench /= time.Duration(n)
+		}
+		fmt.Fprintf(tw, "%s\t", us(bench))
+		for _, st := range row.stats {
+			fmt.Fprintf(tw, "%.0f%%\t", 100*st.idleShare())
+		}
+		for _, st := range row.stats {
+			fmt.Fprintf(tw, "%d\t", st.bytesPerView())
+		}
+		fmt.Fprintln(tw)
+	}
+	_ = tw.Flush()
+	r.printf("  idle = the machine's CPUs left unused during that side's slices (/proc/stat). (/proc counts CPU in 10 ms ticks:\n")
+	r.printf("  over thousands of views per slice, the error is well under 1 µs per view.)\n\n")
+}
+
+func (r *report) stages(shares []stageShare, err error) {
+	r.printf("Where the portal's CPU goes, from its CPU profile over the whole table (each sample to the first stage named on its stack)\n")
+	if err != nil {
+		r.printf("  profile unavailable: %v\n\n", err)
+		return
+	}
+	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage\tshare\tper view\t")
+	for _, s := range shares {
+		fmt.Fprintf(tw, "%s\t%.1f%%\t%s\t\n", s.name, 100*s.share, us(s.perView))
+	}
+	_ = tw.Flush()
 	r.printf("\n")
 }
 
@@ -96,24 +183,33 @@ func (r *report) pageWeight(w pageWeight) {
 		first, len(w.resources), repeat, repeatRequests)
 }
 
-func (r *report) latency(l latencyResult) {
+func (r *report) latency(sides []side, l latencyResult) {
 	r.printf("With %s injected on the tenant's GET /mfa/authenticators, concurrency %d\n", l.injected, l.concurrency)
 	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\treq/s\tp50\tp99\tp99 - injected\terrors\t")
-	for _, x := range []struct {
-		name string
-		s    runStats
-	}{{"portal", l.portal}, {"baseline", l.baseline}} {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t\n", x.name, x.s.rps(), ms(x.s.p50), ms(x.s.p99), ms(x.s.p99-l.injected), x.s.errors)
+	for i, st := range l.stats {
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t\n", sides[i].name, st.rps(), ms(st.p50), ms(st.p99), ms(st.p99-l.injected), st.errors)
 	}
 	_ = tw.Flush()
 	r.printf("\n")
 }
 
 func (r *report) memory(m memoryResult) {
+	r.printf("Memory of the portal's own process (cookie sessions), RSS after it collected its garbage and returned free pages\n")
+	r.memoryLines(m)
+	r.printf("  In cookie mode the portal keeps no session (the session is the sealed cookie, held by the browser). What grows is\n")
+	r.printf("  bounded or lapses: the opened-seal and decoded-details caches (at most 1,024 entries each, about 2.5 MB together),\n")
+	r.printf("  each user's cached details and view count (a minute), each sign-in's spent round-trip mark (15 minutes), and\n")
+	r.printf("  a sign-out's revocation entry (until the cookie would have expired).\n\n")
+}
+
+func (r *report) memoryLines(m memoryResult) {
 	s := m.signIn
-	r.printf("Memory with many signed-in users (whole process: tenant emulator + portal + load client; after GC and FreeOSMemory)\n")
-	r.printf("  sign-ins: %d of %d signed in in %s (%d failed, %.0f sign-ins/s)", s.ok, s.total, s.elapsed.Round(time.Millisecond), s.failed, float64(s.ok)/s.elapsed.Seconds())
+	then := ""
+	if m.visited {
+		then = ", each followed by one GET /factors,"
+	}
+	r.printf("  sign-ins: %d of %d%s in %s (%d failed, %.0f sign-ins/s)", s.ok, s.total, then, s.elapsed.Round(time.Millisecond), s.failed, float64(s.ok)/max(s.elapsed.Seconds(), 0.001))
 	if s.timedOut {
 		r.printf("; stopped at the -memtimeout limit")
 	}
@@ -121,30 +217,11 @@ func (r *report) memory(m memoryResult) {
 		r.printf("; first error: %v", s.firstErr)
 	}
 	r.printf("\n")
-	for _, x := range []struct {
-		name string
-		m    memSample
-	}{{"before", m.before}, {"after", m.after}} {
-		if x.m.rssErr != nil {
-			r.printf("  %-6s RSS unavailable (%v), Go heap live %s, heap from OS %s\n", x.name, x.m.rssErr, mb(int64(x.m.heapAlloc)), mb(int64(x.m.heapSys)))
-			continue
-		}
-		r.printf("  %-6s RSS %s, Go heap live %s, heap from OS %s\n", x.name, mb(x.m.rssBytes), mb(int64(x.m.heapAlloc)), mb(int64(x.m.heapSys)))
+	if m.err != nil {
+		r.printf("  memory unavailable: %v\n", m.err)
+		return
 	}
-	if s.ok > 0 {
-		r.printf("  growth per sign-in: RSS %d B, Go heap %d B (whole process, includes the emulator's SSO session per sign-in)\n",
-			(m.after.rssBytes-m.before.rssBytes)/int64(s.ok), (int64(m.after.heapAlloc)-int64(m.before.heapAlloc))/int64(s.ok))
-	}
-	if t := m.tracked; t.ok > 0 {
-		g, n := m.growth, int64(t.ok)
-		r.printf("  portal alone: %d more sign-ins (users 0..%d again), each followed by one GET /factors, with every allocation's stack\n", t.ok, t.total-1)
-		r.printf("  recorded (runtime.MemProfileRate = 1, after the timed runs); live heap growth after GC, per sign-in, by the innermost\n")
-		r.printf("  frame on the allocating stack: portal (mfaportal/* but the emulator) %d B, tenant emulator (mfaportal/auth0emu) %d B,\n", g.portal/n, g.tenant/n)
-		r.printf("  load client (bench) %d B, other (none of these in the 32 recorded frames: net/http connection buffers, runtime) %d B;\n", g.client/n, g.other/n)
-		r.printf("  portal total %+d B over %d sign-ins (%d failed)\n", g.portal, t.ok, t.failed)
-	}
-	r.printf("  In cookie mode the portal keeps no state per session (the session is the sealed cookie, held by the browser);\n")
-	r.printf("  only a sign-out adds an entry, to the revocation list, until the cookie would have expired.\n\n")
+	r.printf("  RSS before %s, after %s: %+d B per 10,000 signed-in users\n", mb(m.before), mb(m.after), m.perUsers(10000))
 }
 
 func (r *report) redis(x redisResult) {
@@ -153,43 +230,14 @@ func (r *report) redis(x redisResult) {
 		r.printf("  Redis: %s\n\n", x.skipped)
 		return
 	}
-	s := x.signIn
-	r.printf("  sign-ins: %d of %d signed in to the Redis-backed portal in %s (%d failed)", s.ok, s.total, s.elapsed.Round(time.Millisecond), s.failed)
-	if s.timedOut {
-		r.printf("; stopped at the -memtimeout limit")
-	}
-	if s.firstErr != nil {
-		r.printf("; first error: %v", s.firstErr)
-	}
-	r.printf("\n")
+	r.memoryLines(x.mem)
 	if x.infoErr != nil {
 		r.printf("  Redis INFO failed: %v\n\n", x.infoErr)
 		return
 	}
 	r.printf("  Redis used_memory: before %d B, after %d B, keys %d\n", x.before, x.after, x.keys)
-	if s.ok > 0 {
+	if x.mem.signIn.ok > 0 {
 		r.printf("  Redis memory per session: %d B (target: under 2048 B) = (used_memory after - before) / sessions\n", x.perSession())
-	}
-	if x.redisPortal.requests == 0 {
-		r.printf("\n")
-		return
-	}
-	r.printf("  GET /factors at concurrency %d, the three sides alternating in slices as above:\n", x.concurrency)
-	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\treq/s\tp50\tp99\tratio to baseline\tMFA/view\tMgmt/view\terrors\t")
-	sides := []struct {
-		name string
-		s    runStats
-	}{{"portal, cookie sessions", x.cookiePortal}, {"portal, Redis sessions", x.redisPortal}, {"baseline", x.baseline}}
-	for _, side := range sides {
-		fmt.Fprintf(tw, "  %s\t%.0f\t%s\t%s\t%.2f\t%.3f\t%.4f\t%d\t\n", side.name, side.s.rps(), ms(side.s.p50), ms(side.s.p99),
-			ratio(side.s.rps(), x.baseline.rps()), side.s.upstreamPerView(), side.s.methodsPerView(), side.s.errors)
-	}
-	_ = tw.Flush()
-	for _, side := range sides {
-		if side.s.firstErr != "" {
-			r.printf("  first error (%s): %s\n", side.name, side.s.firstErr)
-		}
 	}
 	r.printf("\n")
 }
@@ -198,6 +246,8 @@ func (r *report) footer(total time.Duration) {
 	r.printf("Allocations per request of the list handler: go test -run '^$' -bench BenchmarkFactorsPage -benchmem ./handlers\n")
 	r.printf("Total run time: %s\n", total.Round(100*time.Millisecond))
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond)) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 

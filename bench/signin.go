@@ -50,6 +50,7 @@ type signInPlan struct {
 	limit  time.Duration // no new sign-in starts after this
 	keep   bool          // keep the cookies (the load runs need them)
 	visit  bool          // view GET /factors once with each new session
+	peer   bool          // portal is the oauth2-proxy peer's address
 }
 
 // signInAll signs bench users 0..n-1 in through the real flow with a bounded
@@ -78,9 +79,13 @@ func signInAll(ctx context.Context, e *env, plan signInPlan) signInResult {
 				if i >= n {
 					return
 				}
-				cookie, err := signIn(ctx, e, plan.portal, transport, benchEmail(i))
+				sign := signIn
+				if plan.peer {
+					sign = signInPeer
+				}
+				cookie, err := sign(ctx, e, plan.portal, transport, benchEmail(i))
 				if err == nil && plan.visit {
-					err = getOK(ctx, viewer, plan.portal+"/factors", cookie)
+					_, err = getOK(ctx, viewer, plan.portal+"/factors", cookie)
 				}
 				if err != nil {
 					failed.Add(1)

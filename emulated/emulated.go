@@ -24,6 +24,13 @@ import (
 // sign-out URLs with the tenant. Without SESSION_KEYS in vars the key is
 // fresh and random.
 func Config(tenant *auth0emu.Tenant, publicURL string, vars map[string]string) (*config.Config, error) {
+	env := Env(tenant, publicURL, vars)
+	return config.Load(nil, func(k string) string { return env[k] }, os.ReadFile)
+}
+
+// Env is Config's environment: what a portal started as its own process
+// (the benchmark's) is given.
+func Env(tenant *auth0emu.Tenant, publicURL string, vars map[string]string) map[string]string {
 	tenant.AddRedirectURI(publicURL + "/callback")
 	tenant.AddLogoutURL(publicURL + "/signed-out")
 	env := map[string]string{
@@ -38,7 +45,7 @@ func Config(tenant *auth0emu.Tenant, publicURL string, vars map[string]string) (
 	for k, v := range vars {
 		env[k] = v
 	}
-	return config.Load(nil, func(k string) string { return env[k] }, os.ReadFile)
+	return env
 }
 
 // Portal is the portal's handler for Config(tenant, publicURL, vars).

@@ -28,22 +28,32 @@ const (
 // Framing is refused here for every page; the /embed/ routes alone lift it
 // (embedFramed).
 func securityHeaders(csp string, hsts bool) echo.MiddlewareFunc {
+	// Built once: every response carries them, and setting each anew cost
+	// an allocation apiece. Each value is a slice of one with no spare
+	// capacity, so a later Add elsewhere copies instead of writing into it.
+	one := func(v string) []string { return []string{v}[:1:1] }
+	always := map[string][]string{
+		"Content-Security-Policy":      one(csp),
+		"X-Content-Type-Options":       one("nosniff"),
+		"Referrer-Policy":              one("no-referrer"),
+		"Cross-Origin-Opener-Policy":   one("same-origin"),
+		"Cross-Origin-Resource-Policy": one("same-origin"),
+		"Permissions-Policy":           one("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+		"X-Frame-Options":              one("DENY"),
+	}
+	if hsts {
+		always["Strict-Transport-Security"] = one("max-age=31536000; includeSubDomains")
+	}
+	noStore, noCache := one("no-store"), one("no-cache")
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", csp)
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			h.Set("Cross-Origin-Resource-Policy", "same-origin")
-			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
-			h.Set("X-Frame-Options", "DENY")
-			if hsts {
-				h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			for k, v := range always {
+				h[k] = v
 			}
 			if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
-				h.Set("Cache-Control", "no-store")
-				h.Set("Pragma", "no-cache")
+				h["Cache-Control"] = noStore
+				h["Pragma"] = noCache
 			}
 			return next(c)
 		}

@@ -111,7 +111,13 @@ type Deps struct {
 	Methods  methodStore
 	Sessions sessionStore
 	Limits   limiter
-	Enrol    enroller
+	// ViewLimits counts page views (VIEWS_PER_MINUTE); nil means Limits.
+	// It may be this replica's own memory even when Limits is shared: the
+	// view limit only keeps one browser from spending the tenant's rate
+	// limit, so counting per replica is close enough, and saves every view
+	// a round trip to Redis. Limits on changes stay shared.
+	ViewLimits limiter
+	Enrol      enroller
 	// Offer is what users may add; nil means tenantfactors.Default.
 	Offer factorOffer
 
@@ -141,26 +147,27 @@ type Deps struct {
 
 // portal holds the dependencies the handlers are methods over.
 type portal struct {
-	signIn    signInFlow
-	factors   factorAPI
-	recovery  recoveryCodes
-	methods   methodStore
-	sessions  sessionStore
-	limits    limiter
-	enrol     enroller
-	offer     factorOffer
-	views     ratelimit.Rule // the page-view limit
-	publicURL string
-	issuer    string
-	timeout   time.Duration
-	log       *slog.Logger
-	now       func() time.Time
-	assetVer  string
-	catalog   *i18n.Catalog
-	metrics   *metrics.Metrics // nil-safe: nil records nothing
-	ancestors []string         // origins allowed to frame /embed/; empty: no /embed/
-	pages     pageTable        // set by New (routes.go)
-	buffers   sync.Pool        // of *bytes.Buffer, for render
+	signIn     signInFlow
+	factors    factorAPI
+	recovery   recoveryCodes
+	methods    methodStore
+	sessions   sessionStore
+	limits     limiter
+	viewLimits limiter
+	enrol      enroller
+	offer      factorOffer
+	views      ratelimit.Rule // the page-view limit
+	publicURL  string
+	issuer     string
+	timeout    time.Duration
+	log        *slog.Logger
+	now        func() time.Time
+	assetVer   string
+	catalog    *i18n.Catalog
+	metrics    *metrics.Metrics // nil-safe: nil records nothing
+	ancestors  []string         // origins allowed to frame /embed/; empty: no /embed/
+	pages      pageTable        // set by New (routes.go)
+	buffers    sync.Pool        // of *bytes.Buffer, for render
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -169,6 +176,9 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.ViewLimits == nil {
+		d.ViewLimits = d.Limits
 	}
 	if d.Offer == nil {
 		d.Offer = configuredOffer(tenantfactors.Default)
@@ -187,7 +197,7 @@ func newPortal(d Deps) (*portal, error) {
 	}
 	return &portal{
 		views:  viewRule(d.ViewsPerMinute),
-		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits, enrol: d.Enrol, offer: d.Offer,
+		signIn: d.SignIn, factors: d.Factors, recovery: d.Recovery, methods: d.Methods, sessions: d.Sessions, limits: d.Limits, viewLimits: d.ViewLimits, enrol: d.Enrol, offer: d.Offer,
 		publicURL: d.PublicURL, issuer: d.Issuer, timeout: d.UpstreamTimeout, log: d.Logger, now: d.Now,
 		assetVer: d.AssetVersion, catalog: d.Catalog, metrics: d.Metrics, ancestors: d.FrameAncestors,
 	}, nil
@@ -203,9 +213,13 @@ func (p *portal) redirectSeeOther(c echo.Context, to string) error {
 }
 
 // checkLimit counts one attempt at rule by who, and counts a refusal in
-// the metrics.
+// the metrics. The page-view rule is counted by viewLimits.
 func (p *portal) checkLimit(ctx context.Context, rule ratelimit.Rule, who string) error {
-	err := p.limits.Allow(ctx, rule, who)
+	l := p.limits
+	if rule == p.views {
+		l = p.viewLimits
+	}
+	err := l.Allow(ctx, rule, who)
 	var ex *ratelimit.ExceededError
 	if errors.As(err, &ex) {
 		p.metrics.RateLimited(rule.Name)

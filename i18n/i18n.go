@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -91,9 +92,13 @@ const keyTimeLayout = "format.time"
 
 // Catalog is every language's messages and the rules to choose one.
 type Catalog struct {
-	cat     catalog.Catalog
-	tags    []language.Tag
-	matcher language.Matcher
+	// printers holds one Printer per language, made once: a page view
+	// formats dozens of messages, and making x/text's printer and looking
+	// each plain message up through it was a fifth of a view's CPU.
+	printers map[language.Tag]*Printer
+	cat      catalog.Catalog
+	tags     []language.Tag
+	matcher  language.Matcher
 }
 
 // New builds the catalogue from the language files.
@@ -121,7 +126,65 @@ func New() *Catalog {
 			}
 		}
 	}
-	return &Catalog{cat: b, tags: tags, matcher: language.NewMatcher(tags)}
+	c := &Catalog{cat: b, tags: tags, matcher: language.NewMatcher(tags), printers: map[language.Tag]*Printer{}}
+	for _, t := range ts {
+		p := c.newPrinter(t.tag, plainMessages(ts[0], t), compiledMessages(ts[0], t))
+		p.counted = compiledCounted(ts[0], t)
+		c.printers[t.tag] = p
+	}
+	return c
+}
+
+// compiledMessages are t's messages (the default language's where t lacks
+// one) that compile: see compiled.
+func compiledMessages(def, t translation) map[string]compiled {
+	out := make(map[string]compiled, len(def.messages))
+	for _, tr := range []translation{def, t} {
+		for k, m := range tr.messages {
+			delete(out, k)
+			if c, ok := compile(m); ok && strings.ContainsRune(m, '%') {
+				out[k] = c
+			}
+		}
+	}
+	return out
+}
+
+// compiledCounted are t's counted messages whose two forms compile.
+func compiledCounted(def, t translation) map[string][2]compiled {
+	out := make(map[string][2]compiled, len(def.counted))
+	for _, tr := range []translation{def, t} {
+		for k, m := range tr.counted {
+			delete(out, k)
+			one, ok1 := compile(m.one)
+			other, ok2 := compile(m.other)
+			if ok1 && ok2 {
+				out[k] = [2]compiled{one, other}
+			}
+		}
+	}
+	return out
+}
+
+// plainMessages are t's messages that need no formatting (no verb, no
+// "%%"), with the default language's standing in for any t lacks, as the
+// catalogue's fallback does: T returns them as they are.
+func plainMessages(def, t translation) map[string]string {
+	plain := make(map[string]string, len(def.messages))
+	for _, tr := range []translation{def, t} {
+		for k, m := range tr.messages {
+			if strings.ContainsRune(m, '%') {
+				delete(plain, k)
+				continue
+			}
+			plain[k] = m
+		}
+	}
+	return plain
+}
+
+func (c *Catalog) newPrinter(tag language.Tag, plain map[string]string, formats map[string]compiled) *Printer {
+	return &Printer{tag: tag, p: message.NewPrinter(tag, message.Catalog(c.cat)), plain: plain, formats: formats}
 }
 
 // Default is the language used when nothing else says which.
@@ -129,7 +192,10 @@ func (c *Catalog) Default() language.Tag { return c.tags[0] }
 
 // Printer formats messages in one of the catalogue's languages.
 func (c *Catalog) Printer(tag language.Tag) *Printer {
-	return &Printer{tag: tag, p: message.NewPrinter(tag, message.Catalog(c.cat))}
+	if p, ok := c.printers[tag]; ok {
+		return p
+	}
+	return c.newPrinter(tag, nil, nil)
 }
 
 // Supported returns the catalogue's language for an explicit choice (a
@@ -172,13 +238,38 @@ func (c *Catalog) Negotiate(param, cookie, acceptLanguage string) (tag language.
 }
 
 // Printer is one language's view of the catalogue.
+// It is safe for concurrent use: every request in a language shares one.
 type Printer struct {
-	tag language.Tag
-	p   *message.Printer
+	tag     language.Tag
+	p       *message.Printer
+	plain   map[string]string      // read only
+	formats map[string]compiled    // read only
+	counted map[string][2]compiled // read only: the one and other forms
 }
 
 // T is the message key in the printer's language, formatted with args.
 func (p *Printer) T(key string, args ...any) string {
+	if len(args) == 0 {
+		if m, ok := p.plain[key]; ok {
+			return m
+		}
+	} else if c, ok := p.formats[key]; ok {
+		if s, ok := c.format(args); ok {
+			return s
+		}
+	} else if forms, ok := p.counted[key]; ok {
+		// The form by the language's plural rules (x/text's, as the
+		// catalogue's Selectf uses them) for the first argument.
+		if n, ok := args[0].(int); ok && n >= 0 {
+			form := forms[1]
+			if plural.Cardinal.MatchPlural(p.tag, n, 0, 0, 0, 0) == plural.One {
+				form = forms[0]
+			}
+			if s, ok := form.format(args); ok {
+				return s
+			}
+		}
+	}
 	return p.p.Sprintf(key, args...)
 }
 

@@ -206,3 +206,62 @@ func diff(a, b []string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// T's own formatting of simple messages writes exactly what x/text writes,
+// for every message of every language, with words and numbers, and falls
+// back to x/text for what it does not write.
+func TestFastFormattingMatchesXText(t *testing.T) {
+	c := New()
+	for _, tr := range mustTranslations(t) {
+		p := c.Printer(tr.tag)
+		for key, m := range tr.messages {
+			for _, args := range [][]any{nil, {"Alice", "x"}, {3, 7}, {"a", 2, "b"}, {999}, {1234}, {-5, "z"}} {
+				verbs := strings.Count(m, "%") - 2*strings.Count(m, "%%")
+				if len(args) != verbs {
+					continue
+				}
+				if got, want := p.T(key, args...), p.p.Sprintf(key, args...); got != want {
+					t.Errorf("%s %s %v: T gives %q, x/text %q", tr.tag, key, args, got, want)
+				}
+			}
+		}
+	}
+	for _, tc := range []struct {
+		m    string
+		ok   bool
+		want string
+		args []any
+	}{
+		{"%[2]s then %[1]s", true, "b then a", []any{"a", "b"}},
+		{"100%% of %d", true, "100% of 5", []any{5}},
+		{"%.2f", false, "", nil},
+		{"dangling %", false, "", nil},
+	} {
+		c, ok := compile(tc.m)
+		if ok != tc.ok {
+			t.Errorf("compile(%q) ok %v", tc.m, ok)
+			continue
+		}
+		if ok {
+			if got, _ := c.format(tc.args); got != tc.want {
+				t.Errorf("%q: %q, want %q", tc.m, got, tc.want)
+			}
+		}
+	}
+}
+
+// Counted messages, formatted by T itself, read as x/text's catalogue
+// reads them, for the numbers whose form differs by language.
+func TestFastCountedMatchesXText(t *testing.T) {
+	c := New()
+	for _, tr := range mustTranslations(t) {
+		p := c.Printer(tr.tag)
+		for key := range tr.counted {
+			for _, n := range []int{0, 1, 2, 5, 21, 999, 1500} {
+				if got, want := p.T(key, n), p.p.Sprintf(key, n); got != want {
+					t.Errorf("%s %s %d: T gives %q, x/text %q", tr.tag, key, n, got, want)
+				}
+			}
+		}
+	}
+}

@@ -232,9 +232,15 @@ func readLimited(r io.Reader) (body []byte, truncated bool, err error) {
 	return body, false, nil
 }
 
-// logAttempt records one attempt: what and how long, never the token.
+// logAttempt records one attempt: what and how long, never the token. A
+// call that went well is debug: the access log already has the request,
+// and the metrics have every call's latency; one that did not is a
+// warning.
 func (cl *caller) logAttempt(ctx context.Context, c call, attempt, status int, latency time.Duration, apiErr *APIError) {
-	level := slog.LevelInfo
+	level := slog.LevelDebug
+	if !cl.logger.Enabled(ctx, level) && apiErr == nil {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("op", c.op),
 		slog.String("method", c.method),

@@ -33,6 +33,7 @@ type Store struct {
 	loginSeal  sealer
 	handoffs   sealer
 	enrolSeal  sealer
+	opened     openedCache // recently opened cookies and records
 }
 
 // Options configures a Store.
@@ -100,9 +101,14 @@ func (s *Store) Load(r *http.Request, p Purpose) (*Session, error) {
 	if s.records {
 		return s.loadRecord(r.Context(), p, value)
 	}
-	var v payload
-	if err := s.cookieSeal[p].open(p.cookie().name, value, &v); err != nil {
-		return nil, nil
+	name := p.cookie().name
+	key := openedKey(name, value)
+	v, ok := s.opened.get(key, s.now())
+	if !ok {
+		if err := s.cookieSeal[p].open(name, value, &v); err != nil {
+			return nil, nil
+		}
+		s.opened.put(key, v, s.now())
 	}
 	sess := v.session(p)
 	if sess.ID == "" || sess.Family == "" || sess.CSRFToken == "" {
@@ -132,10 +138,16 @@ func (s *Store) loadRecord(ctx context.Context, p Purpose, value string) (*Sessi
 	if vals[0] == nil || vals[1] != nil {
 		return nil, nil
 	}
-	var v payload
-	if err := s.recordSeal[p].openBytes(key, vals[0], &v); err != nil {
-		// Sealed with a key no longer configured, or too old: no session.
-		return nil, nil
+	// The record was just read, so it exists and is not revoked; opening
+	// its seal is what the cache saves, as for cookies.
+	opened := openedKey(key, vals[0])
+	v, ok := s.opened.get(opened, s.now())
+	if !ok {
+		if err := s.recordSeal[p].openBytes(key, vals[0], &v); err != nil {
+			// Sealed with a key no longer configured, or too old: no session.
+			return nil, nil
+		}
+		s.opened.put(opened, v, s.now())
 	}
 	sess := v.session(p)
 	if sess.CSRFToken == "" || sess.Family != family {
