@@ -55,14 +55,6 @@ func (s runStats) cpuPerView() time.Duration {
 	return s.cpu / time.Duration(s.requests)
 }
 
-// benchCPUPerView is the tenant's and load client's CPU per request.
-func (s runStats) benchCPUPerView() time.Duration {
-	if s.requests == 0 {
-		return 0
-	}
-	return s.benchCPU / time.Duration(s.requests)
-}
-
 // bytesPerView is the response body per request, on the wire.
 func (s runStats) bytesPerView() int64 {
 	if s.requests == 0 {
