@@ -18,6 +18,7 @@ import (
 	"mfaportal/internal/redistest"
 	"mfaportal/kvstore"
 	"mfaportal/mfaapi"
+	"mfaportal/ratelimit"
 	"mfaportal/session"
 	"mfaportal/signin"
 )
@@ -557,4 +558,35 @@ func TestNewRecoveryCodeIsShownOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Page views are counted by ViewLimits (the replica's own memory when
+// sessions are in Redis); every other limit by the shared Limits.
+func TestViewsCountedApartFromChanges(t *testing.T) {
+	clk := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	deps, store := testDeps(t, func() time.Time { return clk }, nil)
+	shared, local := &countingLimiter{}, &countingLimiter{}
+	deps.Limits, deps.ViewLimits = shared, local
+	h, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := signedIn(t, store, clk, session.TopLevel)
+	req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/factors", nil)
+	req.AddCookie(cookie)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("view: %d", rec.Code)
+	}
+	if strings.Join(local.rules, ",") != "view" || len(shared.rules) != 0 {
+		t.Errorf("a view counted by local %v and shared %v, want local only", local.rules, shared.rules)
+	}
+}
+
+type countingLimiter struct{ rules []string }
+
+func (l *countingLimiter) Allow(_ context.Context, rule ratelimit.Rule, _ string) error {
+	l.rules = append(l.rules, rule.Name)
+	return nil
 }
