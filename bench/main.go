@@ -65,6 +65,7 @@ type options struct {
 	latencyConc   int
 	peer          bool
 	profileDir    string
+	settle        time.Duration
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -83,6 +84,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.latency, "latency", 0, "if set, also run with this much latency injected on GET /mfa/authenticators")
 	fs.IntVar(&o.latencyConc, "latency-concurrency", 64, "concurrency of the -latency run")
 	fs.BoolVar(&o.peer, "peer", true, "build and measure the oauth2-proxy peer")
+	fs.DurationVar(&o.settle, "settle", 61*time.Second, "after the memory sign-ins, wait this long (past the per-user details' minute) and read the portal's RSS again (0 skips)")
 	fs.StringVar(&o.profileDir, "profiledir", "", "keep the portal's CPU profile of the load runs in this directory (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -16,7 +16,19 @@ type memoryResult struct {
 	signIn        signInResult
 	before, after int64 // RSS after the child collected its garbage
 	visited       bool  // each sign-in was followed by one GET /factors
-	err           error
+	// settled is the RSS once what lapses within a minute has (each user's
+	// cached details and view count), after settle; 0 when not measured.
+	settled int64
+	settle  time.Duration
+	err     error
+}
+
+// settledPerUsers is what stays per n users once the minute has passed.
+func (m memoryResult) settledPerUsers(n int) int64 {
+	if m.signIn.ok == 0 || m.settled == 0 {
+		return 0
+	}
+	return (m.settled - m.before) * int64(n) / int64(m.signIn.ok)
 }
 
 // perUsers is the RSS growth per n signed-in users.
@@ -49,6 +61,17 @@ func measureMemory(ctx context.Context, e *env, p *process, limit time.Duration,
 	res.signIn = signInAll(ctx, e, signInPlan{portal: p.url, n: o.memUsers, pool: o.signInPool, limit: limit, visit: visit})
 	res.visited = visit
 	res.after = read()
+	if o.settle > 0 && ctx.Err() == nil {
+		// Wait out the minute, then one more sign-in: any write lets the
+		// state store sweep what lapsed.
+		select {
+		case <-ctx.Done():
+			return res
+		case <-time.After(o.settle):
+		}
+		signInAll(ctx, e, signInPlan{portal: p.url, n: 1, pool: 1, limit: limit})
+		res.settled, res.settle = read(), o.settle
+	}
 	return res
 }
 

@@ -222,6 +222,10 @@ func (r *report) memoryLines(m memoryResult) {
 		return
 	}
 	r.printf("  RSS before %s, after %s: %+d B per 10,000 signed-in users\n", mb(m.before), mb(m.after), m.perUsers(10000))
+	if m.settled > 0 {
+		r.printf("  %s later, once what lasts a minute has lapsed (and a write let the store sweep it): RSS %s, %+d B per 10,000 users\n",
+			m.settle, mb(m.settled), m.settledPerUsers(10000))
+	}
 }
 
 func (r *report) redis(x redisResult) {

@@ -3,6 +3,7 @@ package kvstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -220,5 +221,25 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	}
 	if err := s.Ping(ctx); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+// Keys that lapsed after a burst go at the next write a minute on, even
+// though the store never grew to twice its size again.
+func TestMemorySweepsLapsedKeysOverTime(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	m := NewMemory(clock.now, 0)
+	ctx := context.Background()
+	for i := range 5000 {
+		if _, err := m.Set(ctx, fmt.Sprint("burst", i), nil, time.Minute, Always); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.advance(sweepEvery + time.Second)
+	if _, err := m.Set(ctx, "later", nil, time.Hour, Always); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Len(); n != 1 {
+		t.Errorf("%d keys after the burst lapsed, want 1", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -23,10 +24,16 @@ type Memory struct {
 	entries map[string]memoryEntry
 	// sweepAt is the size at which the next write sweeps expired keys; it
 	// doubles the live count after each sweep, so sweeping costs O(1)
-	// amortised per write.
-	sweepAt int
-	epoch   string
+	// amortised per write. A write also sweeps when the last sweep is
+	// sweepEvery old, so keys that lapsed after a burst do not wait for
+	// the store to double.
+	sweepAt   int
+	lastSweep time.Time
+	epoch     string
 }
+
+// sweepEvery bounds how long lapsed keys stay, given any write.
+const sweepEvery = time.Minute
 
 type memoryEntry struct {
 	value   []byte
@@ -68,15 +75,24 @@ func (m *Memory) live(key string, now time.Time) (memoryEntry, bool) {
 
 // room makes room for one new key; called with the lock held.
 func (m *Memory) room(now time.Time) error {
-	if len(m.entries) < m.sweepAt && len(m.entries) < m.limit {
+	if len(m.entries) < m.sweepAt && len(m.entries) < m.limit && now.Sub(m.lastSweep) < sweepEvery {
 		return nil
 	}
+	before := len(m.entries)
 	for k, e := range m.entries {
 		if !now.Before(e.expires) {
 			delete(m.entries, k)
 		}
 	}
+	if len(m.entries) < before/2 {
+		// A Go map keeps the room it once needed: after a burst has
+		// lapsed, move what is live into one sized for it.
+		live := make(map[string]memoryEntry, len(m.entries))
+		maps.Copy(live, m.entries)
+		m.entries = live
+	}
 	m.sweepAt = max(1024, 2*len(m.entries))
+	m.lastSweep = now
 	if len(m.entries) >= m.limit {
 		return fmt.Errorf("%w: %d live keys", ErrFull, len(m.entries))
 	}
