@@ -122,7 +122,7 @@ func Vars() []Var {
 		{
 			Name: "VIEWS_PER_MINUTE", Flag: "views-per-minute", Default: "60",
 			Example:     "60",
-			Description: "Page views one user may make per minute (10 to 1000000). Each view asks Auth0, so this keeps one browser from spending the tenant's rate limit; people read far slower.",
+			Description: "Page views one user may make per minute (10 to 1000000). Each view asks Auth0, so this keeps one browser from spending the tenant's rate limit; people read far slower. Counted by each replica on its own (with Redis too), so behind N replicas a user may reach N times this.",
 			apply: func(c *Config, v string) []string {
 				return setInt(&c.ViewsPerMinute, v, 10, 1_000_000)
 			},
@@ -155,7 +155,7 @@ func Vars() []Var {
 		},
 		{
 			Name: "REDIS_URL", Flag: "redis-url-file", Secret: true,
-			Description: "Redis for running several replicas: `redis://[:password@]host:6379[/db]`, or `rediss://` for TLS. Sessions are then kept in Redis (the cookie holds only a random id, so signing out ends the session on every replica and survives restarts), as are sign-outs, one-time form tokens, embed handoff codes and the per-user limits. Empty: sessions live in encrypted cookies and the rest in memory, which suits a single instance; a restart then signs everyone out, so that a signed-out cookie never works again.",
+			Description: "Redis for running several replicas: `redis://[:password@]host:6379[/db]`, or `rediss://` for TLS. Sessions are then kept in Redis (the cookie holds only a random id, so signing out ends the session on every replica and survives restarts), as are sign-outs, one-time form tokens, embed handoff codes and the per-user limits on changes (page views are counted per replica). Empty: sessions live in encrypted cookies and the rest in memory, which suits a single instance; a restart then signs everyone out, so that a signed-out cookie never works again.",
 			apply:       applyRedisURL,
 		},
 	}
