@@ -269,3 +269,26 @@ func headerOf(body string) string {
 	}
 	return body
 }
+
+// A helpdesk link to a kind of method to add ("add a phone", "add an
+// authenticator app", in French) survives the sign-in round trip: the
+// person lands on that step's first page, in that language.
+func TestHelpdeskLinksToAddAMethod(t *testing.T) {
+	for _, tc := range []struct{ link, want string }{
+		{"/add/phone?lang=fr", `data-testid="send-code"`},
+		{"/add/app", `data-testid="start-app"`},
+		{"/add/email", `data-testid="email"`},
+	} {
+		t.Run(tc.link, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.newBrowser()
+			p := b.signIn(tc.link, auth0emu.SignIn{Email: "bob@example.com", Password: "bob-demo-pass", MFAMethod: "otp"})
+			if p.status != http.StatusOK || p.url.RequestURI() != tc.link || !strings.Contains(p.body, tc.want) {
+				t.Fatalf("after sign-in: %d at %s, want the step's first page at %s", p.status, p.url.RequestURI(), tc.link)
+			}
+			if strings.Contains(tc.link, "lang=fr") && !strings.Contains(p.body, `<html lang="fr"`) {
+				t.Error("the link's language was lost on the way")
+			}
+		})
+	}
+}
