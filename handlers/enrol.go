@@ -227,7 +227,11 @@ func (p *portal) confirmEnrolment(c echo.Context, sess *session.Session, e *sess
 	upstream, cancel := p.upstreamContext(c)
 	err := confirm(upstream)
 	cancel()
-	p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", e.Channel))
+	if !errors.Is(err, mfaapi.ErrAuthorizationPending) {
+		// "Not yet" changed nothing: the Guardian page asks every few
+		// seconds, and the audit trail records what happened, not waiting.
+		p.audit(c, auditEnrolConfirmed, sess.Sub, err, slog.String("factor_type", e.Channel))
+	}
 	switch {
 	case errors.Is(err, mfaapi.ErrInvalidCode), errors.Is(err, mfaapi.ErrAuthorizationPending), errors.Is(err, mfaapi.ErrAuthorizationDenied):
 		return notConfirmed(err)

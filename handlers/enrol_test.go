@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -312,7 +314,9 @@ func TestAddEmail(t *testing.T) {
 
 func TestAddGuardian(t *testing.T) {
 	f := &fakeEnroller{}
-	r := newEnrolRig(t, f)
+	var logs bytes.Buffer
+	r := newEnrolRig(t, f, func(d *Deps) { d.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	audited := func() int { return strings.Count(logs.String(), `"event":"method_added"`) }
 	start := r.send(http.MethodGet, "/add/guardian", nil)
 	if rec := r.send(http.MethodPost, "/add/guardian", r.form(start)); rec.Code != http.StatusSeeOther || strings.Join(f.phones, ",") != "auth0:" {
 		t.Fatalf("start: %d, %v", rec.Code, f.phones)
@@ -326,6 +330,11 @@ func TestAddGuardian(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Not approved yet") {
 		t.Fatalf("pending: %d", rec.Code)
 	}
+	// "Not yet" changed nothing, and the page asks every few seconds: no
+	// audit event for it.
+	if n := audited(); n != 0 {
+		t.Errorf("%d audit events for a check still pending, want 0", n)
+	}
 	f.guardian = "approved"
 	if stale := r.send(http.MethodPost, "/add/guardian/check", r.form(scan)); stale.Code != http.StatusConflict {
 		t.Fatalf("the spent form: %d", stale.Code)
@@ -333,6 +342,9 @@ func TestAddGuardian(t *testing.T) {
 	rec = r.send(http.MethodPost, "/add/guardian/check", r.form(rec))
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/factors" {
 		t.Fatalf("approved: %d", rec.Code)
+	}
+	if n := audited(); n != 1 {
+		t.Errorf("%d audit events once approved, want 1", n)
 	}
 	// The page's script follows that redirect with fetch before navigating:
 	// the followed GET answers nothing and spends nothing (no Auth0 call,
