@@ -136,10 +136,11 @@ func TestStageOfASample(t *testing.T) {
 		want   string
 	}{
 		{"the session's JSON is session decoding", stack("encoding/json.checkValid", "encoding/json.Unmarshal", "mfaportal/session.(*Store).Load", "mfaportal/handlers.(*portal).accessLog-fm"), stages[0].name},
-		{"Auth0's answer is JSON", stack("encoding/json.(*decodeState).object", "mfaportal/mfaapi.decodeJSON", "mfaportal/handlers.(*portal).freshGroups"), stages[3].name},
-		{"templates are the page", stack("runtime.memmove", "github.com/a-h/templ.EscapeString", "mfaportal/views.Factors.func1"), stages[2].name},
+		{"Auth0's answer is JSON", stack("encoding/json.(*decodeState).object", "mfaportal/mfaapi.decodeJSON", "mfaportal/handlers.(*portal).freshGroups"), stages[4].name},
+		{"templates are the page", stack("runtime.memmove", "github.com/a-h/templ.EscapeString", "mfaportal/views.Factors.func1"), stages[3].name},
+		{"the page's write is sending", stack("syscall.write", "bufio.(*Writer).Write", "net/http.(*response).Write", "mfaportal/handlers.(*portal).render"), stages[2].name},
 		{"gzip is compression", stack("compress/flate.(*compressor).deflate", "mfaportal/handlers.(*portal).render"), stages[1].name},
-		{"the access log is middleware", stack("log/slog.(*JSONHandler).Handle", "mfaportal/handlers.(*portal).accessLog.func1"), stages[5].name},
+		{"the access log is middleware", stack("log/slog.(*JSONHandler).Handle", "mfaportal/handlers.(*portal).accessLog.func1"), stages[6].name},
 		{"a bare read is the server", stack("syscall.Syscall", "net/http.(*conn).serve"), stages[len(stages)-1].name},
 	}
 	for _, tt := range tests {

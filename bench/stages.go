@@ -22,6 +22,10 @@ type stage struct {
 var stages = []stage{
 	{"session decode (cookie or Redis record)", []string{"mfaportal/session.", "github.com/gorilla/securecookie."}},
 	{"compression", []string{"compress/", "github.com/andybalholm/brotli", "github.com/klauspost/compress"}},
+	// Before the page: the page's one Write of its buffer ends in the
+	// server's writer and the kernel, which is sending, not rendering.
+	{"sending the answer (net/http's writer, kernel)", []string{"net/http.(*response).", "net/http.(*chunkWriter).",
+		"net/http.checkConnErrorWriter", "github.com/labstack/echo/v4.(*Response).Write"}},
 	{"page (grouping, words, HTML)", []string{"mfaportal/views.", "github.com/a-h/templ", "mfaportal/i18n.", "golang.org/x/text/",
 		"mfaportal/handlers.(*portal).render", "mfaportal/handlers.(*portal).factorView", "mfaportal/handlers.groupFactors",
 		"mfaportal/handlers.detailedGroups", "mfaportal/handlers.(*portal).page"}},
