@@ -100,8 +100,11 @@ func reserveAddr() (string, error) {
 }
 
 // cpu is the process's user and system CPU time so far.
-func (p *process) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func (p *process) cpu() (time.Duration, error) { return cpuOfPID(p.cmd.Process.Pid) }
+
+// cpuOfPID reads a process's user and system CPU time from /proc.
+func cpuOfPID(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -161,8 +164,7 @@ func (w *limitedWriter) Write(b []byte) (int, error) {
 // selfCPU is the bench process's own CPU time (the tenant and the load
 // client).
 func selfCPU() time.Duration {
-	self := &process{cmd: &exec.Cmd{Process: &os.Process{Pid: os.Getpid()}}}
-	d, _ := self.cpu()
+	d, _ := cpuOfPID(os.Getpid())
 	return d
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -133,6 +132,73 @@ func associationError(err error) error {
 	return err
 }
 
+// maxEarlier bounds the earlier inactive entries an enrolment remembers;
+// with more (Auth0 keeps a few unconfirmed at most), a cancel removes none.
+const maxEarlier = 16
+
+// associate asks Auth0 for an association on channel (destination: the
+// phone number or address of sms, voice and email) and keeps it as the
+// session's enrolment. replaced is the enrolment a resend replaces: its
+// first method's recovery code and its earlier entries carry over.
+// Before the first association, the user's inactive entries of this kind
+// are noted, so that a cancel removes only what this enrolment made.
+func (p *portal) associate(c echo.Context, sess *session.Session, channel, destination string, replaced *session.Enrolment) error {
+	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+		return err
+	}
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	e := &session.Enrolment{Channel: channel, Destination: destination, Nonce: session.NewToken(16), Started: p.now().Unix()}
+	if replaced != nil {
+		e.RecoveryCode, e.Earlier, e.EarlierKnown = replaced.RecoveryCode, replaced.Earlier, replaced.EarlierKnown
+	} else if auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken); err == nil {
+		e.Earlier = inactiveEntries(auths, channel)
+		e.EarlierKnown = len(e.Earlier) <= maxEarlier
+		if !e.EarlierKnown {
+			e.Earlier = nil
+		}
+	}
+	number, email := destination, ""
+	if channel == mfaapi.ChannelEmail {
+		number, email = "", destination
+	}
+	a, err := p.enrol.Associate(ctx, sess.AccessToken, channel, number, email)
+	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", channel))
+	if err != nil {
+		return associationError(err)
+	}
+	e.Secret, e.BarcodeURI, e.OOBCode = a.Secret, a.BarcodeURI, a.OOBCode
+	if len(a.RecoveryCodes) > 0 {
+		e.RecoveryCode = a.RecoveryCodes[0]
+	}
+	if (channel == mfaapi.ChannelGuardian && a.BarcodeURI == "") || !e.Fits() {
+		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
+	}
+	return p.sessions.PutEnrolment(c.Request().Context(), sess, e)
+}
+
+// inactiveEntries are the ids of the inactive entries in auths (the MFA
+// API's list, which shows unconfirmed associations as inactive) that an
+// association on channel makes.
+func inactiveEntries(auths []mfaapi.Authenticator, channel string) []string {
+	var ids []string
+	for _, a := range auths {
+		if !a.Active && madeBy(a, channel) {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// madeBy reports whether an association on channel makes entries like a:
+// an authenticator app's are otp, the others oob on that channel.
+func madeBy(a mfaapi.Authenticator, channel string) bool {
+	if channel == mfaapi.ChannelOTP {
+		return a.AuthenticatorType == "otp"
+	}
+	return a.AuthenticatorType == "oob" && a.Channel() == channel
+}
+
 // handleStartApp handles "POST /add/app": Auth0 makes the association
 // (inactive until confirmed) and the session keeps it for the next steps.
 // A second submit finds it there and makes no other.
@@ -140,31 +206,11 @@ func (p *portal) handleStartApp(c echo.Context) error {
 	sess := sessionFromContext(c)
 	if e, err := p.enrolmentOf(c, sess, appSteps); err != nil {
 		return err
-	} else if e != nil {
-		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
+	} else if e == nil {
+		if err := p.associate(c, sess, mfaapi.ChannelOTP, "", nil); err != nil {
+			return err
+		}
 	}
-	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
-		return err
-	}
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelOTP, "", "")
-	if err != nil {
-		p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "otp"))
-		return associationError(err)
-	}
-	e := &session.Enrolment{Channel: mfaapi.ChannelOTP, Secret: a.Secret, BarcodeURI: a.BarcodeURI,
-		Nonce: session.NewToken(16), Started: p.now().Unix()}
-	if len(a.RecoveryCodes) > 0 {
-		e.RecoveryCode = a.RecoveryCodes[0]
-	}
-	if !e.Fits() {
-		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
-	}
-	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
-		return err
-	}
-	p.audit(c, auditEnrolStarted, sess.Sub, nil, slog.String("factor_type", "otp"))
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/app"))
 }
 
@@ -277,38 +323,29 @@ func (p *portal) handleCancelAdd(c echo.Context) error {
 	return p.flashAndList(c, sess, flashAddCancelled, "")
 }
 
-// methodTypeOf is the Management API's type of what an association on
-// channel makes.
-var methodTypeOf = map[string]string{
-	mfaapi.ChannelOTP: "totp", mfaapi.ChannelGuardian: "push",
-	mfaapi.ChannelSMS: "phone", mfaapi.ChannelVoice: "phone", mfaapi.ChannelEmail: "email",
-}
-
-// associationSkew allows for the portal's clock and Auth0's differing
-// when matching an entry's created_at to the enrolment's start.
-const associationSkew = time.Minute
-
 // removeAbandoned removes what a cancelled enrolment left at Auth0: an
-// unconfirmed entry per association (a resend makes another). Auth0's
+// inactive entry per association (a resend makes another). Auth0's
 // association answer names no id, so they are found in the user's fresh
-// Management API list by what Auth0 states there: unconfirmed, of this
-// kind, created since the enrolment started. Removal is best effort: an
-// entry left behind is hidden from the list and lapses at Auth0.
+// MFA API list, which shows unconfirmed associations as inactive: those of
+// this kind that were not there before the enrolment began. Removal is
+// best effort: an entry left behind is hidden from the list and lapses at
+// Auth0.
 func (p *portal) removeAbandoned(c echo.Context, sess *session.Session, e *session.Enrolment) {
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	_ = p.methods.Forget(ctx, sess.Sub)
-	methods, err := p.methods.List(ctx, sess.Sub)
-	if err != nil {
-		p.log.Warn("could not list methods to remove a cancelled enrolment", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+	if !e.EarlierKnown {
 		return
 	}
-	since := time.Unix(e.Started, 0).Add(-associationSkew)
-	for _, m := range methods {
-		if m.Confirmed == nil || *m.Confirmed || m.Type != methodTypeOf[e.Channel] || m.CreatedAt.Before(since) {
+	ctx, cancel := p.upstreamContext(c)
+	defer cancel()
+	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+	if err != nil {
+		p.log.Warn("could not list authenticators to remove a cancelled enrolment", slog.String("request_id", requestID(c)), slog.String("error", describe(err)))
+		return
+	}
+	for _, id := range inactiveEntries(auths, e.Channel) {
+		if slices.Contains(e.Earlier, id) {
 			continue
 		}
-		err := p.methods.Delete(ctx, sess.Sub, m.ID)
+		err := p.factors.DeleteAuthenticator(ctx, sess.AccessToken, id)
 		p.audit(c, auditEnrolCancelled, sess.Sub, err, slog.String("factor_type", e.Channel))
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -137,30 +138,32 @@ func TestAddAuthenticatorApp(t *testing.T) {
 	})
 	t.Run("cancel removes what the association left at Auth0", func(t *testing.T) {
 		f := &fakeEnroller{wantCode: "123456"}
-		no, yes := false, true
-		methods := &fakeMethods{}
-		r := newEnrolRig(t, f, func(d *Deps) { d.Methods = methods })
+		// Before the association: an older unconfirmed app entry, which
+		// is not this enrolment's to remove.
+		auths := &listedFactors{auths: []mfaapi.Authenticator{
+			{ID: "totp|dev_active", AuthenticatorType: "otp", Active: true},
+			{ID: "totp|dev_older", AuthenticatorType: "otp", Active: false},
+		}}
+		r := newEnrolRig(t, f, func(d *Deps) { d.Factors = auths })
 		scan := startApp(t, r)
-		// What Auth0's list holds by then: only the first entry is the
-		// association of this enrolment.
-		methods.methods = []mfaapi.AuthMethod{
-			{ID: "totp|dev_new", Type: "totp", Confirmed: &no, CreatedAt: r.now.Add(2 * time.Second)},
-			{ID: "totp|dev_older", Type: "totp", Confirmed: &no, CreatedAt: r.now.Add(-time.Hour)},
-			{ID: "totp|dev_active", Type: "totp", Confirmed: &yes, CreatedAt: r.now.Add(time.Second)},
-			{ID: "phone|dev_other", Type: "phone", Confirmed: &no, CreatedAt: r.now.Add(time.Second)},
-			{ID: "email|dev_unstated", Type: "totp", CreatedAt: r.now.Add(time.Second)},
-		}
+		// What the MFA API lists by then: the association made one more
+		// inactive app entry; an inactive phone is another kind.
+		auths.auths = append(auths.auths,
+			mfaapi.Authenticator{ID: "totp|dev_new", AuthenticatorType: "otp", Active: false},
+			mfaapi.Authenticator{ID: "sms|dev_other", AuthenticatorType: "oob", OOBChannel: "sms", Active: false})
 		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther {
 			t.Fatalf("cancel: %d", rec.Code)
 		}
-		if strings.Join(methods.deleted, ",") != "totp|dev_new" {
-			t.Errorf("removed %v, want only this enrolment's association", methods.deleted)
+		if strings.Join(auths.deleted, ",") != "totp|dev_new" {
+			t.Errorf("removed %v, want only this enrolment's association", auths.deleted)
 		}
-		// When the list cannot be read, cancelling still works.
-		methods.deleted, methods.err = nil, &mfaapi.APIError{Err: mfaapi.ErrUnavailable}
+		// When the list could not be read before the association, a cancel
+		// cannot tell what is its own and removes nothing; cancelling works.
+		auths.deleted, auths.err = nil, &mfaapi.APIError{Err: mfaapi.ErrUnavailable}
 		scan = startApp(t, r)
-		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther || len(methods.deleted) != 0 {
-			t.Fatalf("cancel with the Management API down: %d, removed %v", rec.Code, methods.deleted)
+		auths.err = nil
+		if rec := r.send(http.MethodPost, "/add/app/cancel", r.form(scan)); rec.Code != http.StatusSeeOther || len(auths.deleted) != 0 {
+			t.Fatalf("cancel after an unread list: %d, removed %v", rec.Code, auths.deleted)
 		}
 	})
 	t.Run("ten concurrent confirmations: one grant upstream", func(t *testing.T) {
@@ -491,4 +494,21 @@ func TestAddOffersOnlyWhatTheTenantEnabled(t *testing.T) {
 			t.Errorf("factor refused by Auth0: %d %s", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// listedFactors is the MFA API with a list the test sets, recording
+// removals.
+type listedFactors struct {
+	auths   []mfaapi.Authenticator
+	err     error
+	deleted []string
+}
+
+func (f *listedFactors) ListAuthenticators(context.Context, string) ([]mfaapi.Authenticator, error) {
+	return f.auths, f.err
+}
+
+func (f *listedFactors) DeleteAuthenticator(_ context.Context, _, id string) error {
+	f.deleted = append(f.deleted, id)
+	return nil
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -124,38 +123,19 @@ func (p *portal) handleStartPhone(c echo.Context) error {
 	if !p.offer.Offer(c.Request().Context()).Allows(channel) {
 		return errNotOffered
 	}
-	return p.associateCode(c, sess, channel, e164, "")
+	return p.associateCode(c, sess, channel, e164, nil)
 }
 
-// associateCode asks Auth0 for an association (and so a code sent to
-// destination: a number in E.164 or an address) and keeps it; recovery is
-// the first method's recovery code from an earlier association of the same
-// enrolment, kept across a resend.
-func (p *portal) associateCode(c echo.Context, sess *session.Session, channel, destination, recovery string) error {
-	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
+// associateCode makes an association that sends a code to destination
+// (a number in E.164 or an address) and goes to the code step; replaced is
+// the enrolment a resend replaces.
+func (p *portal) associateCode(c echo.Context, sess *session.Session, channel, destination string, replaced *session.Enrolment) error {
+	if err := p.associate(c, sess, channel, destination, replaced); err != nil {
 		return err
 	}
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	number, email, step := destination, "", phoneSteps.path
+	step := phoneSteps.path
 	if channel == mfaapi.ChannelEmail {
-		number, email, step = "", destination, emailSteps.path
-	}
-	a, err := p.enrol.Associate(ctx, sess.AccessToken, channel, number, email)
-	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", channel))
-	if err != nil {
-		return associationError(err)
-	}
-	e := &session.Enrolment{Channel: channel, OOBCode: a.OOBCode, Destination: destination, RecoveryCode: recovery,
-		Nonce: session.NewToken(16), Started: p.now().Unix()}
-	if len(a.RecoveryCodes) > 0 {
-		e.RecoveryCode = a.RecoveryCodes[0]
-	}
-	if !e.Fits() {
-		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
-	}
-	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
-		return err
+		step = emailSteps.path
 	}
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), step))
 }
@@ -180,7 +160,7 @@ func (p *portal) resend(c echo.Context, k enrolSteps) error {
 		pr := p.tr(c)
 		return p.showCode(c, sess, e, http.StatusTooManyRequests, "", pr.T("addphone.resend.wait", humanWait(pr, wait)))
 	}
-	return p.associateCode(c, sess, e.Channel, e.Destination, e.RecoveryCode)
+	return p.associateCode(c, sess, e.Channel, e.Destination, e)
 }
 
 // handleConfirmCode handles "POST /add/phone/confirm" and
@@ -258,5 +238,5 @@ func (p *portal) handleStartEmail(c echo.Context) error {
 		}
 		return p.showEmailStart(c, sess, http.StatusUnprocessableEntity, typed, p.tr(c).T("addemail.err.invalid"))
 	}
-	return p.associateCode(c, sess, mfaapi.ChannelEmail, addr.Address, "")
+	return p.associateCode(c, sess, mfaapi.ChannelEmail, addr.Address, nil)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -48,25 +47,7 @@ func (p *portal) handleStartGuardian(c echo.Context) error {
 	} else if e != nil {
 		return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/guardian"))
 	}
-	if err := p.checkLimit(c.Request().Context(), enrolRule, sess.Sub); err != nil {
-		return err
-	}
-	ctx, cancel := p.upstreamContext(c)
-	defer cancel()
-	a, err := p.enrol.Associate(ctx, sess.AccessToken, mfaapi.ChannelGuardian, "", "")
-	p.audit(c, auditEnrolStarted, sess.Sub, err, slog.String("factor_type", "push"))
-	if err != nil {
-		return associationError(err)
-	}
-	e := &session.Enrolment{Channel: mfaapi.ChannelGuardian, BarcodeURI: a.BarcodeURI, OOBCode: a.OOBCode,
-		Nonce: session.NewToken(16), Started: p.now().Unix()}
-	if len(a.RecoveryCodes) > 0 {
-		e.RecoveryCode = a.RecoveryCodes[0]
-	}
-	if a.BarcodeURI == "" || !e.Fits() {
-		return &mfaapi.APIError{Op: "associate authenticator", Err: mfaapi.ErrUpstream}
-	}
-	if err := p.sessions.PutEnrolment(c.Request().Context(), sess, e); err != nil {
+	if err := p.associate(c, sess, mfaapi.ChannelGuardian, "", nil); err != nil {
 		return err
 	}
 	return p.redirectSeeOther(c, views.Href(c.Request().Context(), "/add/guardian"))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -443,16 +444,17 @@ func testStore(t *testing.T, b backend) {
 		other := signIn(t, s, newBrowser(), TopLevel, clk.now())
 		frame := &Session{ID: top.ID, Purpose: Embed} // the same id, the other purpose
 		e := &Enrolment{Channel: "otp", Secret: strings.Repeat("S", 32), BarcodeURI: "otpauth://totp/T:c%40x?secret=S",
-			RecoveryCode: strings.Repeat("R", 24), Nonce: NewToken(16), Started: 1}
+			RecoveryCode: strings.Repeat("R", 24), Nonce: NewToken(16), Started: 1,
+			Earlier: []string{"totp|dev_before"}, EarlierKnown: true}
 		ctx := t.Context()
 		if err := s.PutEnrolment(ctx, top, e); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.Enrolment(ctx, top); err != nil || got == nil || *got != *e {
+		if got, err := s.Enrolment(ctx, top); err != nil || got == nil || !reflect.DeepEqual(got, e) {
 			t.Fatalf("read back %+v, %v", got, err)
 		}
 		// Another replica with the same keys and store reads it too.
-		if got, _ := open(t, kv, b, clk.now).Enrolment(ctx, top); b.records && (got == nil || *got != *e) {
+		if got, _ := open(t, kv, b, clk.now).Enrolment(ctx, top); b.records && (got == nil || !reflect.DeepEqual(got, e)) {
 			t.Errorf("another replica reads %+v", got)
 		}
 		for name, sess := range map[string]*Session{"another session": other, "an embed session": frame} {

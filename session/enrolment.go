@@ -33,11 +33,20 @@ type Enrolment struct {
 	// Nonce makes the confirmation form single use (see Store.Spend).
 	Nonce   string `json:"n"`
 	Started int64  `json:"t"`
+	// Earlier are the ids of the user's inactive entries of this kind that
+	// were there before this enrolment's first association, when
+	// EarlierKnown: what a cancel must leave alone.
+	Earlier      []string `json:"b,omitempty"`
+	EarlierKnown bool     `json:"k,omitempty"`
 }
 
 // Fits reports whether e is small enough to keep.
 func (e *Enrolment) Fits() bool {
-	return len(e.Channel)+len(e.Secret)+len(e.BarcodeURI)+len(e.OOBCode)+len(e.Destination)+len(e.RecoveryCode)+len(e.Nonce) <= MaxEnrolmentBytes
+	n := len(e.Channel) + len(e.Secret) + len(e.BarcodeURI) + len(e.OOBCode) + len(e.Destination) + len(e.RecoveryCode) + len(e.Nonce)
+	for _, id := range e.Earlier {
+		n += len(id)
+	}
+	return n <= MaxEnrolmentBytes
 }
 
 // keptEnrolment is an Enrolment as stored: with its end by the store's
