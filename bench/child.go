@@ -30,6 +30,7 @@ import (
 //	portal           the portal's own variables (config.Load), as deployed
 //	baseline         BENCH_UPSTREAM (GET /mfa/authenticators), BENCH_TOKEN
 //	app              BENCH_UPSTREAM: the oauth2-proxy peer's upstream
+//	floor            the portal's variables, BENCH_PAGE and BENCH_HEADER (floor.go)
 const (
 	childPortal   = "portal"
 	childBaseline = "baseline"
@@ -56,6 +57,11 @@ func runChild(ctx context.Context, mode string) error {
 		h = newBaseline(os.Getenv("BENCH_UPSTREAM"), os.Getenv("BENCH_TOKEN"))
 	case childApp:
 		h = newPeerApp(os.Getenv("BENCH_UPSTREAM"))
+	case childFloor:
+		var err error
+		if h, err = newFloor(); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("unknown -child %q", mode)
 	}

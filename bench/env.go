@@ -33,6 +33,8 @@ type env struct {
 	baseline    *process
 	peerProxy   *process // nil when the peer is off
 	peerApp     *process
+	floor       *process          // the portal's floor (floor.go), nil when off
+	portalVars  map[string]string // the cookie portal's configuration
 	portalURL   string
 	dir         string
 }
@@ -106,13 +108,16 @@ func (e *env) startPortal(ctx context.Context, name, redisURL string) (*process,
 		"LOG_LEVEL":        "info",
 		"REDIS_URL":        redisURL,
 	})
+	if redisURL == "" {
+		e.portalVars = vars
+	}
 	return startChild(ctx, name, childPortal, addr, vars)
 }
 
 // processes are every side's processes, for the per-process figures.
 func (e *env) processes() []*process {
 	var out []*process
-	for _, p := range []*process{e.portal, e.redisPortal, e.peerProxy, e.peerApp, e.baseline} {
+	for _, p := range []*process{e.portal, e.redisPortal, e.peerProxy, e.peerApp, e.floor, e.baseline} {
 		if p != nil {
 			out = append(out, p)
 		}

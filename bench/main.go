@@ -66,6 +66,7 @@ type options struct {
 	latency       time.Duration
 	latencyConc   int
 	peer          bool
+	floor         bool
 	profileDir    string
 	settle        time.Duration
 }
@@ -86,6 +87,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.latency, "latency", 0, "if set, also run with this much latency injected on GET /mfa/authenticators")
 	fs.IntVar(&o.latencyConc, "latency-concurrency", 64, "concurrency of the -latency run")
 	fs.BoolVar(&o.peer, "peer", true, "build and measure the oauth2-proxy peer")
+	fs.BoolVar(&o.floor, "floor", true, "measure the portal's floor: its session and MFA API call with the page already made")
 	fs.DurationVar(&o.settle, "settle", 61*time.Second, "after the memory sign-ins, wait this long (past the per-user details' minute) and read the portal's RSS again (0 skips)")
 	fs.StringVar(&o.profileDir, "profiledir", "", "keep the portal's CPU profile of the load runs in this directory (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
@@ -230,6 +232,19 @@ func signInSides(ctx context.Context, e *env, r *report, o options) ([]side, err
 		if err := add("oauth2-proxy peer", e.peerProxy, "/", true, e.peerApp); err != nil {
 			return nil, err
 		}
+	}
+	if o.floor {
+		page, err := capturePage(ctx, sides[0].url, sides[0].cookies[0])
+		if err != nil {
+			return nil, err
+		}
+		var cookies []string
+		if e.floor, cookies, err = e.startFloor(ctx, page, o.users); err != nil {
+			return nil, err
+		}
+		r.printf("The portal's floor: the portal's page (%d bytes) and its %d headers; %d sessions sealed by the floor for the same users (cookie %d bytes; the portal's: %d)\n",
+			len(page.body), len(page.header), len(cookies), len(cookies[0]), len(sides[0].cookies[0]))
+		sides = append(sides, side{name: "portal's floor", url: e.floor.url + "/factors", cookies: cookies, procs: []*process{e.floor}})
 	}
 	return append(sides, side{name: "baseline", url: e.baseline.url + "/", procs: []*process{e.baseline}}), nil
 }

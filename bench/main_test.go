@@ -2,6 +2,10 @@ package main
 
 import (
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +13,9 @@ import (
 
 	"github.com/google/pprof/profile"
 	"golang.org/x/net/html"
+
+	"mfaportal/auth0emu"
+	"mfaportal/emulated"
 )
 
 func TestPercentile(t *testing.T) {
@@ -149,5 +156,75 @@ func TestStageOfASample(t *testing.T) {
 				t.Errorf("stage %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFloor checks the floor's contract with the bench: it opens the
+// sessions it sealed for the bench users, makes the one upstream call with
+// each one's token, and answers with the captured page and headers; without
+// a session it answers 401 and calls nothing.
+func TestFloor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenantURL := "http://" + ln.Addr().String()
+	tenant, err := auth0emu.New(auth0emu.Options{BaseURL: tenantURL, Users: benchUsers(2), MFATokenLifetime: benchTokenLifetime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(tenant)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	e := &env{tenant: tenant, dir: t.TempDir(), portalVars: emulated.Env(tenant, "http://127.0.0.1:1", map[string]string{"UPSTREAM_TIMEOUT": "5s"})}
+	page := capturedPage{header: http.Header{"Content-Type": {"text/html; charset=UTF-8"}, "Content-Security-Policy": {"default-src 'none'"}}, body: []byte("<!doctype html><p>the portal's page</p>")}
+	vars, err := e.floorVars(page, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+	h, err := newFloor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(vars["BENCH_COOKIES"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies := strings.Fields(string(raw))
+	if len(cookies) != 2 {
+		t.Fatalf("%d cookies sealed, want 2", len(cookies))
+	}
+
+	view := func(cookie string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/factors", nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	before := tenant.Calls(auth0emu.RouteListAuthenticators)
+	for _, c := range cookies {
+		w := view(c)
+		if w.Code != http.StatusOK || w.Body.String() != string(page.body) || w.Header().Get("Content-Security-Policy") != "default-src 'none'" {
+			t.Errorf("a sealed session's view: %d %q, CSP %q; want 200, the captured page and header", w.Code, w.Body.String(), w.Header().Get("Content-Security-Policy"))
+		}
+	}
+	if got := tenant.Calls(auth0emu.RouteListAuthenticators) - before; got != 2 {
+		t.Errorf("%d GET /mfa/authenticators for 2 views, want 2", got)
+	}
+	for _, c := range []string{"", strings.Replace(cookies[0], "=", "=x", 1)} {
+		if w := view(c); w.Code != http.StatusUnauthorized {
+			t.Errorf("view with cookie %.20q: %d, want 401", c, w.Code)
+		}
+	}
+	if got := tenant.Calls(auth0emu.RouteListAuthenticators) - before; got != 2 {
+		t.Errorf("views without a session called the tenant: %d calls in all, want 2", got)
 	}
 }
