@@ -88,16 +88,31 @@ func key(userID string) string {
 	return "methods:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// List returns userID's methods, from the cache when it has them. A
-// failing state store only costs the cache, never the answer. The list is
-// shared with later calls: read it, never change it.
+// List returns userID's methods, from the cache when it has them, else
+// from the Management API (Fetch). The list is shared with later calls:
+// read it, never change it.
 func (c *Cache) List(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error) {
-	k := key(userID)
-	if vals, err := c.kv.Get(ctx, k); err == nil && vals[0] != nil {
-		if methods, ok := c.decode(k, vals[0]); ok {
-			return methods, nil
-		}
+	if methods, ok := c.Cached(ctx, userID); ok {
+		return methods, nil
 	}
+	return c.Fetch(ctx, userID)
+}
+
+// Cached returns userID's methods when the cache holds them; it asks the
+// Management API nothing. A failing state store reads as a miss. The list
+// is shared with later calls: read it, never change it.
+func (c *Cache) Cached(ctx context.Context, userID string) ([]mfaapi.AuthMethod, bool) {
+	k := key(userID)
+	vals, err := c.kv.Get(ctx, k)
+	if err != nil || vals[0] == nil {
+		return nil, false
+	}
+	return c.decode(k, vals[0])
+}
+
+// Fetch asks the Management API for userID's methods and caches the
+// answer. A failing state store only costs the cache, never the answer.
+func (c *Cache) Fetch(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error) {
 	methods, err := c.api.ListAuthenticationMethods(ctx, userID)
 	if err != nil {
 		return nil, err

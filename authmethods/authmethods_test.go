@@ -57,6 +57,12 @@ func TestCache(t *testing.T) {
 			if api.lists != 1 {
 				t.Errorf("%d Management calls for 3 views, want 1", api.lists)
 			}
+			if got, ok := c.Cached(ctx, "auth0|alice"); !ok || len(got) != 1 || api.lists != 1 {
+				t.Errorf("Cached after a list: %+v, %v (%d calls)", got, ok, api.lists)
+			}
+			if got, ok := c.Cached(ctx, "auth0|bob"); ok || api.lists != 1 {
+				t.Errorf("Cached for a user never listed: %+v, %v; it must ask nothing (%d calls)", got, ok, api.lists)
+			}
 			if _, err := c.List(ctx, "auth0|bob"); err != nil || api.lists != 2 {
 				t.Errorf("another user shares alice's entry (%d calls)", api.lists)
 			}
@@ -84,9 +90,21 @@ func TestCache(t *testing.T) {
 			if _, err := c.List(ctx, "auth0|alice"); err == nil {
 				t.Error("the error was hidden")
 			}
+			if _, ok := c.Cached(ctx, "auth0|alice"); ok {
+				t.Error("a failed fetch left a list in the cache")
+			}
 			api.err = nil
 			if _, err := c.List(ctx, "auth0|alice"); err != nil {
 				t.Errorf("a failure was cached: %v", err)
+			}
+			// Fetch always asks, and refreshes the cache.
+			api.methods = []mfaapi.AuthMethod{{ID: "email|dev_Z", Type: "email"}}
+			calls := api.lists
+			if got, err := c.Fetch(ctx, "auth0|alice"); err != nil || len(got) != 1 || got[0].ID != "email|dev_Z" || api.lists != calls+1 {
+				t.Errorf("Fetch: %+v %v (%d calls, want %d)", got, err, api.lists, calls+1)
+			}
+			if got, ok := c.Cached(ctx, "auth0|alice"); !ok || got[0].ID != "email|dev_Z" {
+				t.Errorf("Cached after Fetch: %+v, %v", got, ok)
 			}
 		})
 	}

@@ -56,17 +56,38 @@ func (p *portal) freshGroups(c echo.Context, sess *session.Session) (userFactors
 	}
 	ctx, cancel := p.upstreamContext(c)
 	defer cancel()
+	if methods, ok := p.methods.Cached(ctx, sess.Sub); ok {
+		auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
+		if err != nil {
+			return userFactors{}, err
+		}
+		return userFactors{groups: groupFactors(auths, methods, true), detailed: true}, nil
+	}
+	// The details lapse after a minute, so a person's first view usually
+	// misses them: the two Auth0 calls are then made at once, and the page
+	// waits for the slower, not for their sum.
+	type detailsAnswer struct {
+		methods []mfaapi.AuthMethod
+		err     error
+	}
+	details := make(chan detailsAnswer, 1)
+	go func() {
+		methods, err := p.methods.Fetch(ctx, sess.Sub)
+		details <- detailsAnswer{methods, err}
+	}()
 	auths, err := p.factors.ListAuthenticators(ctx, sess.AccessToken)
 	if err != nil {
+		cancel() // the details are of no use now
+		<-details
 		return userFactors{}, err
 	}
-	methods, err := p.methods.List(ctx, sess.Sub)
-	if err != nil {
+	d := <-details
+	if d.err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "authentication methods unavailable; listing from the MFA API alone",
-			slog.String("request_id", requestID(c)), slog.String("error_class", classify(err).class), slog.String("error", describe(err)))
+			slog.String("request_id", requestID(c)), slog.String("error_class", classify(d.err).class), slog.String("error", describe(d.err)))
 		return userFactors{groups: groupFactors(auths, nil, false)}, nil
 	}
-	return userFactors{groups: groupFactors(auths, methods, true), detailed: true}, nil
+	return userFactors{groups: groupFactors(auths, d.methods, true), detailed: true}, nil
 }
 
 // handleFactors handles "GET /factors".

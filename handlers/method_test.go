@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -252,5 +254,116 @@ func TestRemoveSecurityKeyThroughTheManagementAPI(t *testing.T) {
 	rec = r.send(http.MethodPost, "/factors/webauthn-roaming%7Cdev_SOMEONEELSE/delete", r.form(confirm))
 	if len(r.methods.deleted) != 1 {
 		t.Errorf("a foreign id reached Auth0 (%d)", rec.Code)
+	}
+}
+
+// meetingFactors and meetingMethods each wait in their list call until the
+// other one has been entered too: a view that asked Auth0's two APIs one
+// after the other would wait out the deadline.
+type meetingFactors struct {
+	benchFactorList
+	entered, other chan struct{}
+	err            error
+}
+
+func (f meetingFactors) ListAuthenticators(ctx context.Context, token string) ([]mfaapi.Authenticator, error) {
+	close(f.entered)
+	select {
+	case <-f.other:
+	case <-time.After(2 * time.Second):
+		return nil, errors.New("the Management API was not asked while the MFA API was")
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.benchFactorList.ListAuthenticators(ctx, token)
+}
+
+type meetingMethods struct {
+	*fakeMethods
+	entered, other chan struct{}
+	// When the MFA API fails, List waits for its context's end and says
+	// whether it came (cancelled).
+	mfaFails  bool
+	cancelled chan bool
+}
+
+func (m meetingMethods) Fetch(ctx context.Context, sub string) ([]mfaapi.AuthMethod, error) {
+	close(m.entered)
+	select {
+	case <-m.other:
+	case <-time.After(2 * time.Second):
+		return nil, errors.New("the MFA API was not asked while the Management API was")
+	}
+	if m.mfaFails {
+		select {
+		case <-ctx.Done():
+			m.cancelled <- true
+		case <-time.After(2 * time.Second):
+			m.cancelled <- false
+		}
+		return nil, ctx.Err()
+	}
+	m.cancelled <- false
+	return m.fakeMethods.Fetch(ctx, sub)
+}
+
+// TestFactorsPageFromCachedDetails: with the details cached, a view asks
+// the Management API nothing and still shows them.
+func TestFactorsPageFromCachedDetails(t *testing.T) {
+	r := newMethodRig(t, nil)
+	r.methods.cached = true
+	rec := r.send(http.MethodGet, "/factors", nil)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "“YubiKey”") {
+		t.Fatalf("/factors: %d, want 200 with the cached details", rec.Code)
+	}
+	if r.methods.lists != 0 {
+		t.Errorf("%d Management list calls with the details cached, want 0", r.methods.lists)
+	}
+}
+
+// TestFactorsPageAsksBothAPIsAtOnce: without cached details, a view waits for the slower of the
+// two Auth0 calls, not their sum; when the MFA API fails, the details call
+// is cancelled and waited for, and the page is the MFA API's error.
+func TestFactorsPageAsksBothAPIsAtOnce(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		mfaErr     error
+		wantStatus int
+	}{
+		{"both answer", nil, http.StatusOK},
+		{"the MFA API fails", &mfaapi.APIError{Err: mfaapi.ErrUnavailable}, http.StatusBadGateway},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+			deps, store := testDeps(t, func() time.Time { return now }, nil)
+			mfaIn, mgmtIn := make(chan struct{}), make(chan struct{})
+			methods := meetingMethods{fakeMethods: &fakeMethods{methods: benchMethods}, entered: mgmtIn, other: mfaIn, mfaFails: tt.mfaErr != nil, cancelled: make(chan bool, 1)}
+			deps.Factors = meetingFactors{benchFactorList: benchFactorList{auths: benchAuthenticators}, entered: mfaIn, other: mgmtIn, err: tt.mfaErr}
+			deps.Methods = methods
+			h, err := New(deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodGet, "https://mfa.example.com/factors", nil)
+			req.Header.Set("Sec-Fetch-Site", "none")
+			req.AddCookie(signedIn(t, store, now, session.TopLevel))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("/factors: %d, want %d", rec.Code, tt.wantStatus)
+			}
+			select {
+			case cancelled := <-methods.cancelled:
+				if cancelled != (tt.mfaErr != nil) {
+					t.Errorf("details call cancelled: %v, want %v", cancelled, tt.mfaErr != nil)
+				}
+			default:
+				t.Error("the view returned before its details call ended")
+			}
+			if tt.mfaErr == nil && !strings.Contains(rec.Body.String(), "“YubiKey”") {
+				t.Error("the page lacks the Management API's details")
+			}
+		})
 	}
 }

@@ -31,7 +31,10 @@ type factorAPI interface {
 // methodStore is the Management API's picture of a user's methods, cached
 // per user (package authmethods); every change through it forgets the cache.
 type methodStore interface {
-	List(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error)
+	// Cached is the cached list, asking Auth0 nothing; Fetch asks the
+	// Management API and caches its answer.
+	Cached(ctx context.Context, userID string) ([]mfaapi.AuthMethod, bool)
+	Fetch(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error)
 	Forget(ctx context.Context, userID string) error
 	Update(ctx context.Context, userID, methodID string, u mfaapi.MethodUpdate) error
 	Delete(ctx context.Context, userID, methodID string) error
