@@ -88,16 +88,6 @@ func key(userID string) string {
 	return "methods:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// List returns userID's methods, from the cache when it has them, else
-// from the Management API (Fetch). The list is shared with later calls:
-// read it, never change it.
-func (c *Cache) List(ctx context.Context, userID string) ([]mfaapi.AuthMethod, error) {
-	if methods, ok := c.Cached(ctx, userID); ok {
-		return methods, nil
-	}
-	return c.Fetch(ctx, userID)
-}
-
 // Cached returns userID's methods when the cache holds them; it asks the
 // Management API nothing. A failing state store reads as a miss. The list
 // is shared with later calls: read it, never change it.

@@ -30,7 +30,8 @@ import (
 //	portal           the portal's own variables (config.Load), as deployed
 //	baseline         BENCH_UPSTREAM (GET /mfa/authenticators), BENCH_TOKEN
 //	app              BENCH_UPSTREAM: the oauth2-proxy peer's upstream
-//	floor            the portal's variables, BENCH_PAGE and BENCH_HEADER (floor.go)
+//	floor            the portal's variables; BENCH_PAGE, BENCH_HEADER, BENCH_TOKENS
+//	                 and BENCH_COOKIES (floor.go)
 const (
 	childPortal   = "portal"
 	childBaseline = "baseline"
