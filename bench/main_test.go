@@ -74,7 +74,7 @@ func TestParseOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.users != 200 || o.duration != 5*time.Second || o.memUsers != 10000 || !reflect.DeepEqual(o.concurrencies, []int{1, 16, 64, 256}) {
+	if o.users != 200 || o.duration != 5*time.Second || o.memUsers != 10000 || !reflect.DeepEqual(o.concurrencies, []int{1, 16, 64, 256}) || !o.peer || !o.floor {
 		t.Errorf("defaults = %+v", o)
 	}
 	for _, args := range [][]string{
