@@ -21,6 +21,7 @@ import (
 	"mfaportal/kvstore"
 	"mfaportal/mfaapi"
 	"mfaportal/session"
+	"mfaportal/signin"
 )
 
 // The portal's floor answers "what would a view cost if the page were
@@ -112,7 +113,7 @@ func (e *env) floorVars(page capturedPage, n int) (map[string]string, error) {
 	hdr.WriteString("\r\n")
 	var tokens bytes.Buffer
 	for _, u := range benchUsers(n) {
-		token, err := e.tenant.MintAccessToken(u.UserID, e.tenant.MFAAudience(), mfaScopes, benchTokenLifetime)
+		token, err := e.tenant.MintAccessToken(u.UserID, e.tenant.MFAAudience(), signin.Scopes, benchTokenLifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -136,9 +137,6 @@ func (e *env) floorVars(page capturedPage, n int) (map[string]string, error) {
 	vars["BENCH_COOKIES"] = filepath.Join(e.dir, floorCookiesFile)
 	return vars, nil
 }
-
-// mfaScopes are the scopes the portal asks for with the /mfa/ audience.
-var mfaScopes = []string{"read:authenticators", "remove:authenticators", "enroll"}
 
 // floor is the child's handler: see childFloor.
 type floor struct {
